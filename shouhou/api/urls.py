@@ -1,0 +1,30 @@
+"""The one versioned router every app registers its API views on."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from shouhou.accounts.api.views import (
+    OrganizationViewSet,
+    OutletViewSet,
+    SmsCodeRequestView,
+    TokenView,
+)
+from shouhou.catalog.api import views as catalog
+
+router = DefaultRouter()
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("outlets", OutletViewSet, basename="outlet")
+router.register("categories", catalog.CategoryViewSet, basename="category")
+router.register("brands", catalog.BrandViewSet, basename="brand")
+router.register("product-models", catalog.ProductModelViewSet, basename="product-model")
+router.register("service-types", catalog.ServiceTypeViewSet, basename="service-type")
+router.register("skills", catalog.SkillViewSet, basename="skill")
+router.register("fault-types", catalog.FaultTypeViewSet, basename="fault-type")
+router.register("price-items", catalog.PriceItemViewSet, basename="price-item")
+
+app_name = "api"
+urlpatterns = [
+    path("auth/sms-codes/", SmsCodeRequestView.as_view(), name="sms-code-request"),
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,141 @@
+"""Reads for the catalog, all scoped to the caller's organisations, and price estimates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from shouhou.catalog.models import (
+    Brand,
+    FaultType,
+    PriceListItem,
+    ProductCategory,
+    ProductModel,
+    ServiceType,
+    SkillTag,
+)
+from shouhou.core.money import quantize
+from shouhou.core.tenancy import scope_queryset
+
+
+def category_list_for_user(*, user: Any) -> QuerySet[ProductCategory]:
+    return scope_queryset(ProductCategory.objects.select_related("parent__parent"), user)
+
+
+def brand_list_for_user(*, user: Any) -> QuerySet[Brand]:
+    return scope_queryset(Brand.objects.all(), user)
+
+
+def product_model_list_for_user(*, user: Any) -> QuerySet[ProductModel]:
+    return scope_queryset(ProductModel.objects.select_related("brand", "category"), user)
+
+
+def service_type_list_for_user(*, user: Any) -> QuerySet[ServiceType]:
+    return scope_queryset(ServiceType.objects.all(), user)
+
+
+def skill_list_for_user(*, user: Any) -> QuerySet[SkillTag]:
+    return scope_queryset(SkillTag.objects.all(), user)
+
+
+def fault_type_list_for_user(*, user: Any) -> QuerySet[FaultType]:
+    return scope_queryset(
+        FaultType.objects.select_related("category").prefetch_related(
+            "required_skills", "typical_lines"
+        ),
+        user,
+    )
+
+
+def price_item_list_for_user(*, user: Any) -> QuerySet[PriceListItem]:
+    return scope_queryset(
+        PriceListItem.objects.select_related("category", "product_model__brand"), user
+    )
+
+
+def price_items_in_force(
+    *, organization_id: int, on: dt.date, product_model_id: int | None = None
+) -> QuerySet[PriceListItem]:
+    """Price rows of an organisation valid on ``on``: generic ones and, if given, the model's."""
+    model_filter = Q(product_model__isnull=True)
+    if product_model_id is not None:
+        model_filter |= Q(product_model_id=product_model_id)
+    return PriceListItem.objects.filter(
+        model_filter,
+        Q(valid_to__isnull=True) | Q(valid_to__gte=on),
+        organization_id=organization_id,
+        valid_from__lte=on,
+    )
+
+
+@dataclass(frozen=True)
+class EstimateLine:
+    code: str
+    name: str
+    kind: str
+    quantity: Decimal
+    unit_price: Decimal
+    is_optional: bool
+
+    @property
+    def amount(self) -> Decimal:
+        return quantize(self.quantity * self.unit_price)
+
+
+@dataclass(frozen=True)
+class PriceEstimate:
+    """The expected price of a fault: ``low`` counts the required lines, ``high`` all lines."""
+
+    lines: tuple[EstimateLine, ...]
+    missing_codes: tuple[str, ...]
+    low: Decimal
+    high: Decimal
+
+
+def fault_type_estimate(
+    *, fault_type: FaultType, on: dt.date | None = None, product_model_id: int | None = None
+) -> PriceEstimate:
+    """Price the typical lines of ``fault_type`` with the price list in force on ``on``.
+
+    For each code, a price specific to ``product_model_id`` wins over the generic price, and a
+    later ``valid_from`` wins over an earlier one. Codes without a price in force are reported
+    in ``missing_codes`` rather than silently counted as free.
+    """
+    day = on or timezone.localdate()
+    lines = list(fault_type.typical_lines.all())
+    codes = [line.item_code for line in lines]
+    best: dict[str, PriceListItem] = {}
+    for item in price_items_in_force(
+        organization_id=fault_type.organization_id, on=day, product_model_id=product_model_id
+    ).filter(code__in=codes):
+        current = best.get(item.code)
+        rank = (item.product_model_id is not None, item.valid_from)
+        if current is None or rank > (current.product_model_id is not None, current.valid_from):
+            best[item.code] = item
+    priced: list[EstimateLine] = []
+    missing: list[str] = []
+    for line in lines:
+        item = best.get(line.item_code)
+        if item is None:
+            missing.append(line.item_code)
+            continue
+        priced.append(
+            EstimateLine(
+                code=item.code,
+                name=item.name,
+                kind=item.kind,
+                quantity=line.quantity,
+                unit_price=item.unit_price,
+                is_optional=line.is_optional,
+            )
+        )
+    low = sum((line.amount for line in priced if not line.is_optional), Decimal("0"))
+    high = sum((line.amount for line in priced), Decimal("0"))
+    return PriceEstimate(
+        lines=tuple(priced), missing_codes=tuple(missing), low=quantize(low), high=quantize(high)
+    )

@@ -1,0 +1,84 @@
+"""Shared test personas. Alice runs organisation A; Oscar runs organisation B and must never
+see or change anything of A (and the other way round)."""
+
+from __future__ import annotations
+
+import pytest
+
+from shouhou.accounts.models import Organization, User
+from shouhou.core.sms import FakeSmsBackend
+from shouhou.core.testing.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fake_sms() -> None:
+    FakeSmsBackend.reset()
+
+
+@pytest.fixture
+def sms_outbox() -> list:
+    return FakeSmsBackend.outbox
+
+
+@pytest.fixture
+def org_a(db: None) -> Organization:
+    return OrganizationFactory(name="甲品牌", code="org-a", kind="brand")
+
+
+@pytest.fixture
+def org_b(db: None) -> Organization:
+    return OrganizationFactory(name="乙服务商", code="org-b", kind="provider")
+
+
+def _member(org: Organization, role: str, phone: str, name: str) -> User:
+    user = UserFactory(phone=phone, display_name=name, is_staff=(role == "admin"))
+    MembershipFactory(user=user, organization=org, role=role)
+    return user
+
+
+@pytest.fixture
+def alice(org_a: Organization) -> User:
+    """Administrator of organisation A."""
+    return _member(org_a, "admin", "+8613900000001", "Alice")
+
+
+@pytest.fixture
+def agent(org_a: Organization) -> User:
+    return _member(org_a, "agent", "+8613900000002", "Agnes")
+
+
+@pytest.fixture
+def technician(org_a: Organization) -> User:
+    return _member(org_a, "technician", "+8613900000003", "Tom")
+
+
+@pytest.fixture
+def finance(org_a: Organization) -> User:
+    return _member(org_a, "finance", "+8613900000004", "Fiona")
+
+
+@pytest.fixture
+def auditor(org_a: Organization) -> User:
+    return _member(org_a, "auditor", "+8613900000005", "Audrey")
+
+
+@pytest.fixture
+def outlet_manager(org_a: Organization) -> User:
+    return _member(org_a, "outlet_manager", "+8613900000006", "Owen")
+
+
+@pytest.fixture
+def customer(db: None) -> User:
+    """A person with no membership."""
+    return UserFactory(phone="+8613900000007", display_name="Carol")
+
+
+@pytest.fixture
+def other_org_user(org_b: Organization) -> User:
+    """Oscar, administrator of organisation B: must see nothing of A."""
+    return _member(org_b, "admin", "+8613900000009", "Oscar")
+
+
+@pytest.fixture
+def platform_admin(db: None) -> User:
+    return User.objects.create_superuser(phone="13900000000", password="correct-horse-battery")

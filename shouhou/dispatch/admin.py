@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from shouhou.accounts.choices import Role
+from shouhou.accounts.services import membership_grant, user_get_or_create_by_phone
+from shouhou.core.admin import TenantInline, TenantModelAdmin
+from shouhou.core.phone import normalize_phone
+from shouhou.dispatch.models import Technician, TechnicianSkill
+
+
+class TechnicianForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Add a technician by mobile number; the login and the technician role come with it."""
+
+    phone = forms.CharField(label=_("mobile number"), max_length=32)
+    display_name = forms.CharField(label=_("display name"), max_length=64)
+
+    class Meta:
+        model = Technician
+        fields = ["organization", "outlet", "home_latitude", "home_longitude", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["phone"].initial = self.instance.user.national_phone
+            self.fields["phone"].disabled = True
+            self.fields["display_name"].initial = self.instance.user.display_name
+
+    def clean_phone(self) -> str:
+        try:
+            return normalize_phone(self.cleaned_data["phone"])
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        outlet, organization = cleaned.get("outlet"), cleaned.get("organization")
+        if outlet and organization and outlet.organization_id != organization.pk:
+            self.add_error("outlet", _("The outlet must belong to the same organisation."))
+        phone = cleaned.get("phone")
+        if (
+            phone
+            and organization
+            and not self.instance.pk
+            and Technician.objects.filter(organization=organization, user__phone=phone).exists()
+        ):
+            self.add_error("phone", _("This person is already a technician here."))
+        return cleaned
+
+
+class TechnicianSkillInline(TenantInline, admin.TabularInline):  # type: ignore[type-arg]
+    model = TechnicianSkill
+    extra = 1
+
+
+@admin.register(Technician)
+class TechnicianAdmin(TenantModelAdmin):
+    list_display = ["user", "organization", "outlet", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["user__phone", "user__display_name"]
+    list_select_related = ["user", "organization", "outlet"]
+    inlines = [TechnicianSkillInline]
+    form = TechnicianForm
+    fields = [
+        "phone",
+        "display_name",
+        "organization",
+        "outlet",
+        "home_latitude",
+        "home_longitude",
+        "is_active",
+    ]
+
+    def save_model(self, request: HttpRequest, obj: Technician, form: Any, change: bool) -> None:
+        # Runs only once the form and every inline are valid, inside the admin's transaction.
+        data = form.cleaned_data
+        if change:
+            user = obj.user
+            if data["display_name"] != user.display_name:
+                user.display_name = data["display_name"]
+                user.save(update_fields=["display_name"])
+        else:
+            obj.user = user_get_or_create_by_phone(
+                phone=data["phone"], display_name=data["display_name"]
+            )
+            membership_grant(
+                user=obj.user,
+                organization=obj.organization,
+                role=Role.TECHNICIAN,
+                outlet=obj.outlet,
+            )
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,15 @@
+"""Settings for the test suite: the real settings with development defaults and fast hashing.
+
+The database still comes from DATABASE_URL, so the same suite runs on SQLite and PostgreSQL.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("SMS_BACKEND", "shouhou.core.sms.FakeSmsBackend")
+os.environ.setdefault("TASK_BACKEND", "immediate")
+
+from shouhou.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -81,4 +81,49 @@ def other_org_user(org_b: Organization) -> User:
 
 @pytest.fixture
 def platform_admin(db: None) -> User:
-    return User.objects.create_superuser(phone="13900000000", password="correct-horse-battery")
+    return User.objects.create_superuser(phone="13900000000", password="correct-horse-battery")  # noqa: S106
+
+
+# --- real browser --------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def _chromium():
+    """A headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    import os
+    import shutil
+
+    path = shutil.which("chromium") or (CHROMIUM if os.path.exists(CHROMIUM) else None)
+    if path is None:
+        if os.environ.get("SHOUHOU_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required for browser tests (apt-get install chromium)")
+        pytest.skip("chromium is not installed; .ci/run installs it")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
+    # test itself are still synchronous and safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=path,
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_chromium, live_server):
+    """A fresh browser context (phone-sized) per test; ``page.base_url`` is the live server."""
+    context = _chromium.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", base_url=live_server.url
+    )
+    context.set_default_timeout(10_000)
+    browser_page = context.new_page()
+    yield browser_page
+    context.close()

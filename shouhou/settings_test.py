@@ -9,7 +9,7 @@ os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("SMS_BACKEND", "shouhou.core.sms.FakeSmsBackend")
 os.environ.setdefault("TASK_BACKEND", "immediate")
 
-from shouhou.settings import *  # noqa: E402, F403
+from shouhou.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

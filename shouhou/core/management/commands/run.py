@@ -38,12 +38,12 @@ class Command(BaseCommand):
             logins = demo_logins()
         worker = None
         if not options["no_worker"] and settings.TASK_BACKEND == "database":
-            worker = subprocess.Popen([sys.executable, "-m", "shouhou", "worker"])  # noqa: S603
+            worker = subprocess.Popen([sys.executable, "-m", "shouhou", "worker"])
         url = f"http://{options['addrport']}"
         self.stdout.write(self.style.SUCCESS(f"\nShouhou is starting on {url}/"))
         self.stdout.write(f"  API docs: {url}/api/docs/   admin: {url}/admin/\n")
         if logins:
-            self.stdout.write("Demo logins (mobile number / password; SMS codes appear in this log):")
+            self.stdout.write("Demo logins (mobile number / password; SMS codes show in this log):")
             for login in logins:
                 self.stdout.write(
                     f"  {login.role_label:<28} {login.phone}  /  {login.password}   {login.note}"

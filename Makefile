@@ -45,7 +45,7 @@ format: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-test: lint
+test: lint typecheck
 	DJANGO_SETTINGS_MODULE=shouhou.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 

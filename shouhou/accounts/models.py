@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shouhou.accounts.choices import CertificationTier, OrganizationKind, Role, Weekday
-from shouhou.core.models import TimeStampedModel
+from shouhou.core.models import TimeStampedModel, require_same_organization
 from shouhou.core.phone import mask_phone, national_format, normalize_phone
 
 code_validator = RegexValidator(
@@ -85,7 +85,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     objects = UserManager()
 
     USERNAME_FIELD = "phone"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
     class Meta:
         verbose_name = _("user")
@@ -301,10 +301,9 @@ class Membership(TimeStampedModel):
         return f"{self.user} · {self.organization} · {self.get_role_display()}"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        if self.outlet_id and self.outlet.organization_id != self.organization_id:
-            raise ValidationError({"outlet": _("The outlet must belong to the same organisation.")})
+        require_same_organization(
+            self, {"outlet": _("The outlet must belong to the same organisation.")}
+        )
 
 
 class SmsCode(models.Model):

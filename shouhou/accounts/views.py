@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -12,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shouhou.accounts.forms import PasswordLoginForm, SmsCodeRequestForm, SmsLoginForm
-from shouhou.accounts.models import Membership
+from shouhou.accounts.models import Membership, User
 from shouhou.accounts.selectors import (
     membership_list_for_user,
     outlet_get_for_user,
@@ -90,8 +92,8 @@ def sms_code_request_view(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             status, error = exc.status_code, str(exc)
     else:
-        status, error = 400, " ".join(form.errors.get("phone", []))
-    if request.htmx:
+        status, error = 400, " ".join(str(message) for message in form.errors.get("phone", []))
+    if request.htmx:  # type: ignore[attr-defined]
         return render(
             request,
             "accounts/partials/_sms_code_status.html",
@@ -121,7 +123,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def technician_home(request: HttpRequest) -> HttpResponse:
     """The technician's workspace on a phone: who they work for and at which outlet."""
     memberships = Membership.objects.filter(
-        user=request.user, role="technician", is_active=True
+        user=cast(User, request.user), role="technician", is_active=True
     ).select_related("organization", "outlet")
     return render(request, "accounts/technician_home.html", {"memberships": memberships})
 

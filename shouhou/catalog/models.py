@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shouhou.accounts.models import Organization, code_validator
 from shouhou.catalog.choices import PriceItemKind, ServiceKind, Unit
-from shouhou.core.models import TimeStampedModel
+from shouhou.core.models import TimeStampedModel, require_same_organization
 from shouhou.core.money import MoneyField
 
 
@@ -76,10 +76,9 @@ class ProductCategory(OrganizationOwned):
         return " / ".join(reversed(names))
 
     def clean(self) -> None:
-        if self.parent_id is None:
-            return
-        if self.parent.organization_id != self.organization_id:
-            raise ValidationError({"parent": _("The parent must be in the same organisation.")})
+        require_same_organization(
+            self, {"parent": _("The parent must be in the same organisation.")}
+        )
         node: ProductCategory | None = self.parent
         while node is not None:
             if node.pk == self.pk:
@@ -142,13 +141,13 @@ class ProductModel(OrganizationOwned):
         return f"{self.brand.name} {self.name}"
 
     def clean(self) -> None:
-        errors = {}
-        if self.brand_id and self.brand.organization_id != self.organization_id:
-            errors["brand"] = _("The brand must be in the same organisation.")
-        if self.category_id and self.category.organization_id != self.organization_id:
-            errors["category"] = _("The category must be in the same organisation.")
-        if errors:
-            raise ValidationError(errors)
+        require_same_organization(
+            self,
+            {
+                "brand": _("The brand must be in the same organisation."),
+                "category": _("The category must be in the same organisation."),
+            },
+        )
 
 
 class ServiceType(OrganizationOwned):
@@ -219,8 +218,9 @@ class FaultType(OrganizationOwned):
         return self.name
 
     def clean(self) -> None:
-        if self.category_id and self.category.organization_id != self.organization_id:
-            raise ValidationError({"category": _("The category must be in the same organisation.")})
+        require_same_organization(
+            self, {"category": _("The category must be in the same organisation.")}
+        )
 
 
 class FaultTypeLine(models.Model):
@@ -335,10 +335,10 @@ class PriceListItem(OrganizationOwned):
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
     def clean(self) -> None:
-        errors = {}
-        if self.product_model_id and self.product_model.organization_id != self.organization_id:
-            errors["product_model"] = _("The model must be in the same organisation.")
-        if self.category_id and self.category.organization_id != self.organization_id:
-            errors["category"] = _("The category must be in the same organisation.")
-        if errors:
-            raise ValidationError(errors)
+        require_same_organization(
+            self,
+            {
+                "product_model": _("The model must be in the same organisation."),
+                "category": _("The category must be in the same organisation."),
+            },
+        )

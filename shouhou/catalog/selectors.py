@@ -120,10 +120,11 @@ def fault_type_estimate(
     priced: list[EstimateLine] = []
     missing: list[str] = []
     for line in lines:
-        item = best.get(line.item_code)
-        if item is None:
+        found = best.get(line.item_code)
+        if found is None:
             missing.append(line.item_code)
             continue
+        item = found
         priced.append(
             EstimateLine(
                 code=item.code,

@@ -107,7 +107,7 @@ class TenantModelAdmin(TenantAdminMixin, admin.ModelAdmin):  # type: ignore[type
     """A ModelAdmin for tenant rows; other tenants' objects answer 404 on every page."""
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        initial = super().get_changeform_initial_data(request)
+        initial: dict[str, Any] = dict(super().get_changeform_initial_data(request))
         ids = sorted(admin_organization_ids(request))
         if self.tenant_field == "organization" and len(ids) == 1:
             initial.setdefault("organization", ids[0])

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
@@ -87,5 +88,5 @@ def get_scoped_or_404(
     """One row inside the user's scope, or ``Http404`` (also for other tenants' rows)."""
     try:
         return scope_queryset(queryset, user, field=field, roles=roles).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None

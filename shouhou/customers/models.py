@@ -167,7 +167,7 @@ class Asset(TimeStampedModel):
     def clean(self) -> None:
         if self.vin and len(self.vin) != 17:
             raise ValidationError({"vin": _("A VIN has 17 characters.")})
-        if self.purchased_on and not self.warranty_until and self.product_model_id:
+        if self.purchased_on and not self.warranty_until and self.product_model is not None:
             self.warranty_until = add_months(self.purchased_on, self.product_model.warranty_months)
 
     def is_under_warranty(self, on: dt.date) -> bool:

@@ -38,8 +38,12 @@ class OpeningHoursSerializer(serializers.ModelSerializer[OpeningHours]):
 
 class OutletSerializer(serializers.ModelSerializer[Outlet]):
     opening_hours = OpeningHoursSerializer(many=True, read_only=True)
-    categories = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    authorised_brands = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    categories: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
+    authorised_brands: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
 
     class Meta:
         model = Outlet

@@ -73,7 +73,9 @@ class FaultTypeLineSerializer(serializers.ModelSerializer[FaultTypeLine]):
 
 class FaultTypeSerializer(serializers.ModelSerializer[FaultType]):
     typical_lines = FaultTypeLineSerializer(many=True, read_only=True)
-    required_skills = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    required_skills: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
 
     class Meta:
         model = FaultType

@@ -22,7 +22,7 @@ from shouhou.catalog.models import (
 from shouhou.customers.models import Address, Asset, Customer
 from shouhou.dispatch.models import Technician
 
-PASSWORD = "correct-horse-battery"
+PASSWORD = "correct-horse-battery"  # noqa: S105 - test fixture
 
 
 class UserFactory(DjangoModelFactory[User]):

@@ -16,8 +16,9 @@ class Command(BaseCommand):
     help = "Set up the database, load demo data if it is empty, and start web server + worker."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--addrport", default=os.environ.get("SHOUHOU_ADDRPORT",
-                                                                 "127.0.0.1:8000"))
+        parser.add_argument(
+            "--addrport", default=os.environ.get("SHOUHOU_ADDRPORT", "127.0.0.1:8000")
+        )
         parser.add_argument("--no-demo", action="store_true", help="Never load demo data.")
         parser.add_argument("--no-worker", action="store_true", help="Do not start a worker.")
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "shouhou.catalog",
     "shouhou.customers",
     "shouhou.dispatch",
+    "shouhou.workorders",
     "shouhou.api",
 ]
 

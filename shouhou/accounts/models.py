@@ -124,6 +124,19 @@ class Organization(TimeStampedModel):
     name = models.CharField(_("name"), max_length=128)
     code = models.CharField(_("code"), max_length=32, unique=True, validators=[code_validator])
     kind = models.CharField(_("kind"), max_length=16, choices=OrganizationKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="partners",
+        verbose_name=_("network"),
+        help_text=_(
+            "The platform or brand whose network this organisation serves in (a merchant on a "
+            "platform, a provider in a brand's network). Work orders of the network can be "
+            "given to its partners."
+        ),
+    )
     contact_phone = models.CharField(_("service hotline"), max_length=32, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from shouhou.accounts.models import Membership, OpeningHours, Organization, Outlet, User
@@ -21,6 +22,7 @@ from shouhou.catalog.models import (
 )
 from shouhou.customers.models import Address, Asset, Customer
 from shouhou.dispatch.models import Technician
+from shouhou.workorders.models import WorkOrder
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 - test fixture
 
@@ -199,3 +201,22 @@ class TechnicianFactory(DjangoModelFactory[Technician]):
     user = factory.SubFactory(UserFactory)
     home_latitude = Decimal("30.274100")
     home_longitude = Decimal("120.155100")
+
+
+class WorkOrderFactory(DjangoModelFactory[WorkOrder]):
+    class Meta:
+        model = WorkOrder
+
+    number = factory.Sequence(lambda n: f"WX261122{n:04d}")
+    tracking_token = factory.Sequence(lambda n: f"tracking-token-{n:012d}")
+    organization = factory.SubFactory(OrganizationFactory)
+    customer = factory.SubFactory(
+        CustomerFactory, organization=factory.SelfAttribute("..organization")
+    )
+    service_type = factory.SubFactory(
+        ServiceTypeFactory, organization=factory.SelfAttribute("..organization")
+    )
+    description = "空调不制冷"
+    channel = "web"
+    fulfilment_mode = "on_site"
+    submitted_at = factory.LazyFunction(timezone.now)

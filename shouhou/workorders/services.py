@@ -1,0 +1,1071 @@
+"""Every write to a work order. Only ``_workorder_transition`` writes ``status``.
+
+Each public verb checks its preconditions and either calls the transition function or records
+its own event; all of it inside one transaction, with the row locked (``select_for_update``),
+so two agents, a technician and a customer acting at the same moment cannot both win.
+Side effects (SMS now, the notification outbox in issue 5) run after commit.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from shouhou.accounts.models import Organization, Outlet, User
+from shouhou.catalog.models import Brand, FaultType, ProductCategory, ProductModel, ServiceType
+from shouhou.catalog.selectors import fault_type_estimate
+from shouhou.core.errors import Conflict, DomainError, RateLimited
+from shouhou.core.sms import send_sms
+from shouhou.customers.models import Address, Asset, Customer
+from shouhou.dispatch.models import Technician
+from shouhou.workorders.attachments import clean_image, clean_upload
+from shouhou.workorders.choices import (
+    CUSTOMER_CANCELLABLE,
+    TERMINAL,
+    TRANSITIONS,
+    AttachmentKind,
+    EventType,
+    FulfilmentMode,
+    VisitOutcome,
+    VisitStatus,
+    WorkOrderStatus,
+)
+from shouhou.workorders.models import (
+    Attachment,
+    Visit,
+    WorkOrder,
+    WorkOrderEvent,
+    WorkOrderNumberSequence,
+)
+
+S = WorkOrderStatus
+URGE_INTERVAL = dt.timedelta(minutes=30)
+MAX_INTAKE_ATTACHMENTS = 9
+
+# The timestamp recorded when an order first reaches each status.
+_MILESTONES: dict[str, str] = {
+    S.ACCEPTED: "accepted_at",
+    S.ASSIGNED: "assigned_at",
+    S.SCHEDULED: "scheduled_at",
+    S.IN_SERVICE: "started_at",
+    S.COMPLETED: "completed_at",
+    S.CLOSED: "closed_at",
+    S.CANCELLED: "cancelled_at",
+}
+
+
+class InvalidTransition(Conflict):
+    """The order cannot move from its current status to the requested one."""
+
+    code = "invalid_transition"
+
+    def __init__(self, *, current: str, requested: str) -> None:
+        self.current, self.requested = current, requested
+        super().__init__(
+            _("This work order is “%(current)s” and cannot become “%(requested)s”.")
+            % {"current": S(current).label, "requested": S(requested).label}
+        )
+
+
+class WorkOrderInvalid(DomainError):
+    code = "work_order_invalid"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, and as what (customer, agent, technician, outlet, system)."""
+
+    user: User | None
+    role: str
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(user=None, role="system")
+
+
+def _event(
+    work_order: WorkOrder,
+    type: str,
+    actor: Actor,
+    *,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    is_internal: bool = False,
+) -> WorkOrderEvent:
+    return WorkOrderEvent.objects.create(
+        work_order=work_order,
+        type=type,
+        actor=actor.user,
+        actor_role=actor.role,
+        reason=reason[:500],
+        data=data or {},
+        from_status=from_status,
+        to_status=to_status,
+        is_internal=is_internal,
+        created_at=timezone.now(),
+    )
+
+
+def _lock(work_order: WorkOrder) -> WorkOrder:
+    return WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+
+
+@transaction.atomic
+def _workorder_transition(
+    *,
+    work_order: WorkOrder,
+    to: str,
+    actor: Actor,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    updates: dict[str, Any] | None = None,
+    event_type: str = EventType.STATUS_CHANGED,
+) -> WorkOrder:
+    """Move ``work_order`` to ``to`` and record the event. No-op if it is already there.
+
+    Lock → compare → validate against ``TRANSITIONS`` → save with ``update_fields`` → event.
+    ``updates`` are other fields changed in the same step (the assignee, the hold reason).
+    """
+    locked = _lock(work_order)
+    if locked.status == to:
+        return locked
+    if to not in TRANSITIONS[locked.status]:
+        raise InvalidTransition(current=locked.status, requested=to)
+    now = timezone.now()
+    previous = locked.status
+    fields = {"status": to, **(updates or {})}
+    milestone = _MILESTONES.get(to)
+    if milestone and getattr(locked, milestone) is None:
+        fields[milestone] = now
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=[*fields, "updated_at"])
+    _event(locked, event_type, actor, reason=reason, data=data, from_status=previous, to_status=to)
+    return locked
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+
+def workorder_number_next(*, prefix: str = "WX") -> str:
+    """The next work-order number: prefix + YYMMDD (Asia/Shanghai) + a 4-digit daily count.
+
+    One atomic upsert (``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``, the same SQL on
+    SQLite and PostgreSQL), so concurrent intakes never get the same number.
+    """
+    day = timezone.localtime().strftime("%y%m%d")
+    table = WorkOrderNumberSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 - table name is ours
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        (last,) = cursor.fetchone()
+    return f"{prefix}{day}{last:04d}"
+
+
+# --- intake ----------------------------------------------------------------------------------
+
+
+def _check_same_organization(organization: Organization, **rows: Any) -> None:
+    for name, row in rows.items():
+        if row is not None and row.organization_id != organization.pk:
+            raise WorkOrderInvalid(
+                _("The %(field)s does not belong to this organisation.") % {"field": name}
+            )
+
+
+def serving_organization_ids(organization: Organization) -> set[int]:
+    """The organisation itself and the partners in its network (merchants, providers)."""
+    ids = set(
+        Organization.objects.filter(parent=organization, is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
+    ids.add(organization.pk)
+    return ids
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    work_order: WorkOrder
+    created: bool
+
+
+def workorder_create(
+    *,
+    organization: Organization,
+    customer: Customer,
+    service_type: ServiceType,
+    description: str,
+    channel: str,
+    fulfilment_mode: str,
+    actor: Actor,
+    asset: Asset | None = None,
+    category: ProductCategory | None = None,
+    brand: Brand | None = None,
+    product_model: ProductModel | None = None,
+    device_identifier: str = "",
+    fault_type: FaultType | None = None,
+    priority: str = "normal",
+    address: Address | None = None,
+    outlet: Outlet | None = None,
+    preferred_start: dt.datetime | None = None,
+    preferred_end: dt.datetime | None = None,
+    idempotency_key: str | None = None,
+    uploads: list[Any] | None = None,
+    notify_customer: bool = True,
+) -> IntakeResult:
+    """Create a work order, or return the one already made with the same idempotency key.
+
+    Refuses rows of other organisations, an outlet outside the organisation's network, a
+    preferred window that ends before it starts, more than 9 attachments, and (for on-site
+    service) a missing address. The customer gets the number and tracking link by SMS.
+    """
+    if idempotency_key:
+        existing = WorkOrder.objects.filter(
+            organization=organization, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return IntakeResult(existing, created=False)
+    _check_same_organization(
+        organization,
+        customer=customer,
+        service_type=service_type,
+        fault_type=fault_type,
+        category=category,
+        brand=brand,
+        product_model=product_model,
+    )
+    if asset is not None and asset.customer_id != customer.pk:
+        raise WorkOrderInvalid(_("The device does not belong to this customer."))
+    if address is not None and address.customer_id != customer.pk:
+        raise WorkOrderInvalid(_("The address does not belong to this customer."))
+    if outlet is not None and outlet.organization_id not in serving_organization_ids(organization):
+        raise WorkOrderInvalid(_("This outlet does not serve this organisation's customers."))
+    if fulfilment_mode == FulfilmentMode.ON_SITE and address is None:
+        raise WorkOrderInvalid(_("On-site service needs an address."))
+    if preferred_start and preferred_end and preferred_end <= preferred_start:
+        raise WorkOrderInvalid(_("The preferred time must end after it starts."))
+    if not description.strip():
+        raise WorkOrderInvalid(_("Describe the fault in a few words."))
+    uploads = uploads or []
+    if len(uploads) > MAX_INTAKE_ATTACHMENTS:
+        raise WorkOrderInvalid(_("Up to 9 photos or one short video."))
+    # Check and clean every file before anything is written, so a bad file loses nothing.
+    cleaned = [clean_upload(upload) for upload in uploads]
+    if sum(1 for item in cleaned if item.content_type.startswith("video/")) > 1:
+        raise WorkOrderInvalid(_("Up to 9 photos or one short video."))
+
+    model = product_model or (asset.product_model if asset else None)
+    today = timezone.localdate()
+    under_warranty = bool(asset and asset.is_under_warranty(today))
+    estimate_low = estimate_high = None
+    if fault_type is not None:
+        estimate = fault_type_estimate(
+            fault_type=fault_type, on=today, product_model_id=model.pk if model else None
+        )
+        estimate_low, estimate_high = estimate.low, estimate.high
+
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            work_order = WorkOrder.objects.create(
+                number=workorder_number_next(),
+                tracking_token=secrets.token_urlsafe(18),
+                organization=organization,
+                service_organization=(
+                    outlet.organization
+                    if outlet is not None and outlet.organization_id != organization.pk
+                    else None
+                ),
+                customer=customer,
+                asset=asset,
+                category=category
+                or (model.category if model else None)
+                or (asset.category if asset else None),
+                brand=brand or (model.brand if model else None),
+                product_model=model,
+                device_identifier=device_identifier.strip(),
+                service_type=service_type,
+                fault_type=fault_type,
+                description=description.strip(),
+                channel=channel,
+                priority=priority,
+                fulfilment_mode=fulfilment_mode,
+                address=address,
+                latitude=address.latitude if address else None,
+                longitude=address.longitude if address else None,
+                preferred_start=preferred_start,
+                preferred_end=preferred_end,
+                outlet=outlet,
+                is_under_warranty=under_warranty,
+                estimate_low=estimate_low,
+                estimate_high=estimate_high,
+                submitted_at=now,
+                created_by=actor.user,
+                idempotency_key=idempotency_key or None,
+            )
+            _event(
+                work_order,
+                EventType.CREATED,
+                actor,
+                to_status=S.SUBMITTED,
+                data={"channel": channel},
+            )
+            for item in cleaned:
+                _attachment_store(
+                    work_order=work_order,
+                    cleaned=item,
+                    actor=actor,
+                    kind=(
+                        AttachmentKind.FAULT_VIDEO
+                        if item.content_type.startswith("video/")
+                        else AttachmentKind.FAULT_PHOTO
+                    ),
+                    record_event=False,
+                )
+    except IntegrityError:
+        # A double tap or a retried request with the same key raced us and won: answer
+        # with its order. Any other integrity error is a real bug and is raised again.
+        if idempotency_key:
+            existing = WorkOrder.objects.filter(
+                organization=organization, idempotency_key=idempotency_key
+            ).first()
+            if existing is not None:
+                return IntakeResult(existing, created=False)
+        raise
+    if notify_customer:
+        text = _("【售后】Your service request %(number)s was received. Track it here: %(url)s") % {
+            "number": work_order.number,
+            "url": tracking_url(work_order),
+        }
+        phone = customer.phone
+        transaction.on_commit(lambda: send_sms(phone=phone, text=text))
+    return IntakeResult(work_order, created=True)
+
+
+def tracking_url(work_order: WorkOrder) -> str:
+    base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
+    return f"{base}/t/{work_order.tracking_token}/"
+
+
+@transaction.atomic
+def customer_get_or_create(
+    *, organization: Organization, phone: str, name: str, user: User | None = None
+) -> Customer:
+    """The organisation's customer with this number (created if new; the login is linked)."""
+    customer, created = Customer.objects.get_or_create(
+        organization=organization, phone=phone, defaults={"name": name, "user": user}
+    )
+    if not created and user is not None and customer.user_id is None:
+        customer.user = user
+        customer.save(update_fields=["user", "updated_at"])
+    return customer
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def workorder_triage(
+    *,
+    work_order: WorkOrder,
+    actor: Actor,
+    fault_type: FaultType | None = None,
+    priority: str | None = None,
+) -> WorkOrder:
+    """Set the fault type and priority (and the price estimate that follows)."""
+    locked = _lock(work_order)
+    if locked.status in TERMINAL:
+        raise InvalidTransition(current=locked.status, requested=locked.status)
+    changes: dict[str, Any] = {}
+    if fault_type is not None and fault_type.pk != locked.fault_type_id:
+        _check_same_organization(locked.organization, fault_type=fault_type)
+        estimate = fault_type_estimate(
+            fault_type=fault_type, product_model_id=locked.product_model_id
+        )
+        locked.fault_type = fault_type
+        locked.estimate_low, locked.estimate_high = estimate.low, estimate.high
+        changes["fault_type"] = fault_type.name
+    if priority is not None and priority != locked.priority:
+        changes["priority"] = {"from": locked.priority, "to": priority}
+        locked.priority = priority
+    if not changes:
+        return locked
+    locked.save(
+        update_fields=["fault_type", "estimate_low", "estimate_high", "priority", "updated_at"]
+    )
+    _event(locked, EventType.TRIAGED, actor, data=changes, is_internal=True)
+    return locked
+
+
+@transaction.atomic
+def workorder_accept(
+    *,
+    work_order: WorkOrder,
+    actor: Actor,
+    fault_type: FaultType | None = None,
+    priority: str | None = None,
+) -> WorkOrder:
+    """Accept a submitted order (optionally triaging it in the same step)."""
+    locked = _lock(work_order)
+    if fault_type is not None or priority is not None:
+        locked = workorder_triage(
+            work_order=locked, actor=actor, fault_type=fault_type, priority=priority
+        )
+    return _workorder_transition(work_order=locked, to=S.ACCEPTED, actor=actor)
+
+
+def _check_assignable(work_order: WorkOrder, organization_id: int) -> None:
+    if organization_id not in serving_organization_ids(work_order.organization):
+        raise WorkOrderInvalid(_("This organisation does not serve this work order."))
+
+
+@transaction.atomic
+def workorder_assign_outlet(*, work_order: WorkOrder, outlet: Outlet, actor: Actor) -> WorkOrder:
+    """Give the order to an outlet (carry-in, mail-in, or an outlet that sends technicians)."""
+    locked = _lock(work_order)
+    _check_assignable(locked, outlet.organization_id)
+    if not outlet.is_active:
+        raise WorkOrderInvalid(_("This outlet is closed."))
+    updates = {
+        "outlet": outlet,
+        "service_organization": (
+            outlet.organization if outlet.organization_id != locked.organization_id else None
+        ),
+    }
+    data = {"outlet": outlet.name, "outlet_id": outlet.pk}
+    if locked.status in (S.ASSIGNED, S.SCHEDULED):
+        for name, value in updates.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*updates, "updated_at"])
+        _event(locked, EventType.OUTLET_ASSIGNED, actor, data=data)
+        return locked
+    return _workorder_transition(
+        work_order=locked,
+        to=S.ASSIGNED,
+        actor=actor,
+        updates=updates,
+        data=data,
+        event_type=EventType.OUTLET_ASSIGNED,
+    )
+
+
+@transaction.atomic
+def workorder_assign_technician(
+    *,
+    work_order: WorkOrder,
+    technician: Technician,
+    actor: Actor,
+    explanation: dict[str, Any] | None = None,
+) -> WorkOrder:
+    """Give the order to a technician; they accept or decline on their workbench.
+
+    ``explanation`` (the dispatch score breakdown, issue 4) is stored on the event.
+    """
+    locked = _lock(work_order)
+    _check_assignable(locked, technician.organization_id)
+    if not technician.is_active:
+        raise WorkOrderInvalid(_("This technician is not active."))
+    updates: dict[str, Any] = {
+        "technician": technician,
+        "assignment_accepted_at": None,
+        "service_organization": (
+            technician.organization
+            if technician.organization_id != locked.organization_id
+            else None
+        ),
+    }
+    if technician.outlet_id and locked.outlet_id is None:
+        updates["outlet"] = technician.outlet
+    data = {
+        "technician": str(technician),
+        "technician_id": technician.pk,
+        **({"explanation": explanation} if explanation else {}),
+    }
+    Visit.objects.filter(work_order=locked, status=VisitStatus.PLANNED).exclude(
+        technician=technician
+    ).update(status=VisitStatus.CANCELLED, updated_at=timezone.now())
+    if locked.status in (S.ASSIGNED, S.SCHEDULED):
+        for name, value in updates.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*updates, "updated_at"])
+        _event(locked, EventType.TECHNICIAN_ASSIGNED, actor, data=data)
+        return locked
+    return _workorder_transition(
+        work_order=locked,
+        to=S.ASSIGNED,
+        actor=actor,
+        updates=updates,
+        data=data,
+        event_type=EventType.TECHNICIAN_ASSIGNED,
+    )
+
+
+@transaction.atomic
+def workorder_add_note(*, work_order: WorkOrder, actor: Actor, text: str) -> WorkOrderEvent:
+    """An internal note: staff see it, the customer never does."""
+    if not text.strip():
+        raise WorkOrderInvalid(_("The note is empty."))
+    locked = _lock(work_order)
+    return _event(locked, EventType.NOTE_ADDED, actor, reason=text.strip(), is_internal=True)
+
+
+@transaction.atomic
+def workorder_hold(*, work_order: WorkOrder, actor: Actor, reason: str) -> WorkOrder:
+    """Pause the order (waiting for parts, approval or the customer); the reason is required."""
+    if not reason.strip():
+        raise WorkOrderInvalid(_("Say why the work order is on hold."))
+    locked = _lock(work_order)
+    if locked.status == S.ON_HOLD:
+        return locked
+    return _workorder_transition(
+        work_order=locked,
+        to=S.ON_HOLD,
+        actor=actor,
+        reason=reason.strip(),
+        updates={"held_from_status": locked.status, "hold_reason": reason.strip()},
+        event_type=EventType.HELD,
+    )
+
+
+@transaction.atomic
+def workorder_resume(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
+    """Take the order off hold, back to where it was."""
+    locked = _lock(work_order)
+    if locked.status != S.ON_HOLD:
+        raise InvalidTransition(current=locked.status, requested=S.ACCEPTED)
+    back_to = locked.held_from_status or S.ACCEPTED
+    return _workorder_transition(
+        work_order=locked,
+        to=back_to,
+        actor=actor,
+        updates={"held_from_status": "", "hold_reason": ""},
+        event_type=EventType.RESUMED,
+    )
+
+
+@transaction.atomic
+def workorder_cancel(*, work_order: WorkOrder, actor: Actor, reason: str) -> WorkOrder:
+    """Cancel with a reason. Customers may cancel only until service starts."""
+    if not reason.strip():
+        raise WorkOrderInvalid(_("Say why the work order is cancelled."))
+    locked = _lock(work_order)
+    if locked.status == S.CANCELLED:
+        return locked
+    if actor.role == "customer" and locked.status not in CUSTOMER_CANCELLABLE:
+        raise Conflict(_("The repair has started; please call us to cancel."))
+    Visit.objects.filter(
+        work_order=locked, status__in=[VisitStatus.PLANNED, VisitStatus.EN_ROUTE]
+    ).update(status=VisitStatus.CANCELLED, updated_at=timezone.now())
+    return _workorder_transition(
+        work_order=locked,
+        to=S.CANCELLED,
+        actor=actor,
+        reason=reason.strip(),
+        updates={"cancellation_reason": reason.strip()[:255], "cancelled_by": actor.user},
+        event_type=EventType.CANCELLED,
+    )
+
+
+# --- technician ------------------------------------------------------------------------------
+
+
+def _require_technician(locked: WorkOrder, technician: Technician) -> None:
+    if locked.technician_id != technician.pk:
+        raise Conflict(_("This job is no longer assigned to you."))
+
+
+@transaction.atomic
+def workorder_accept_assignment(
+    *, work_order: WorkOrder, technician: Technician, actor: Actor
+) -> WorkOrder:
+    """The technician takes the job (已接单)."""
+    locked = _lock(work_order)
+    _require_technician(locked, technician)
+    if locked.status not in (S.ASSIGNED, S.SCHEDULED):
+        raise InvalidTransition(current=locked.status, requested=S.ASSIGNED)
+    if locked.assignment_accepted_at is not None:
+        return locked
+    locked.assignment_accepted_at = timezone.now()
+    locked.save(update_fields=["assignment_accepted_at", "updated_at"])
+    if locked.fulfilment_mode == FulfilmentMode.ON_SITE:
+        Visit.objects.get_or_create(
+            work_order=locked,
+            status=VisitStatus.PLANNED,
+            defaults={
+                "technician": technician,
+                "planned_start": locked.appointment_start,
+                "planned_end": locked.appointment_end,
+            },
+        )
+    _event(locked, EventType.ASSIGNMENT_ACCEPTED, actor, data={"technician": str(technician)})
+    return locked
+
+
+@transaction.atomic
+def workorder_decline_assignment(
+    *, work_order: WorkOrder, technician: Technician, actor: Actor, reason: str
+) -> WorkOrder:
+    """The technician gives the job back; it returns to the dispatch queue."""
+    if not reason.strip():
+        raise WorkOrderInvalid(_("Say why you cannot take this job."))
+    locked = _lock(work_order)
+    _require_technician(locked, technician)
+    Visit.objects.filter(work_order=locked, status=VisitStatus.PLANNED).update(
+        status=VisitStatus.CANCELLED, updated_at=timezone.now()
+    )
+    return _workorder_transition(
+        work_order=locked,
+        to=S.ACCEPTED,
+        actor=actor,
+        reason=reason.strip(),
+        updates={
+            "technician": None,
+            "assignment_accepted_at": None,
+            "appointment_start": None,
+            "appointment_end": None,
+        },
+        data={"technician": str(technician), "technician_id": technician.pk},
+        event_type=EventType.ASSIGNMENT_DECLINED,
+    )
+
+
+@transaction.atomic
+def workorder_schedule(
+    *, work_order: WorkOrder, actor: Actor, start: dt.datetime, end: dt.datetime
+) -> WorkOrder:
+    """Fix the appointment (工程师上门时间 / 到店时间). Rescheduling keeps the status."""
+    if end <= start:
+        raise WorkOrderInvalid(_("The appointment must end after it starts."))
+    if start < timezone.now() - dt.timedelta(minutes=5):
+        raise WorkOrderInvalid(_("The appointment cannot be in the past."))
+    locked = _lock(work_order)
+    if locked.technician_id is None and locked.outlet_id is None:
+        raise Conflict(_("Assign the work order before making an appointment."))
+    Visit.objects.filter(work_order=locked, status=VisitStatus.PLANNED).update(
+        planned_start=start, planned_end=end, updated_at=timezone.now()
+    )
+    data = {"start": start.isoformat(), "end": end.isoformat()}
+    updates = {"appointment_start": start, "appointment_end": end}
+    if locked.status == S.SCHEDULED:
+        for name, value in updates.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*updates, "updated_at"])
+        _event(locked, EventType.APPOINTMENT_CHANGED, actor, data=data)
+        return locked
+    if locked.technician_id and locked.assignment_accepted_at is None:
+        # Making the appointment is taking the job.
+        updates["assignment_accepted_at"] = timezone.now()  # type: ignore[assignment]
+    return _workorder_transition(
+        work_order=locked,
+        to=S.SCHEDULED,
+        actor=actor,
+        updates=updates,
+        data=data,
+        event_type=EventType.APPOINTMENT_CONFIRMED,
+    )
+
+
+def _open_visit(locked: WorkOrder) -> Visit:
+    visit = (
+        Visit.objects.select_for_update()
+        .filter(
+            work_order=locked,
+            status__in=[VisitStatus.PLANNED, VisitStatus.EN_ROUTE, VisitStatus.ON_SITE],
+        )
+        .first()
+    )
+    if visit is None:
+        assert locked.technician is not None
+        visit = Visit.objects.create(
+            work_order=locked,
+            technician=locked.technician,
+            planned_start=locked.appointment_start,
+            planned_end=locked.appointment_end,
+        )
+    return visit
+
+
+@transaction.atomic
+def visit_set_en_route(*, work_order: WorkOrder, technician: Technician, actor: Actor) -> Visit:
+    """The technician is on the way (the customer sees it at once)."""
+    locked = _lock(work_order)
+    _require_technician(locked, technician)
+    if locked.status not in (S.ASSIGNED, S.SCHEDULED):
+        raise InvalidTransition(current=locked.status, requested=S.IN_SERVICE)
+    visit = _open_visit(locked)
+    if visit.status == VisitStatus.EN_ROUTE:
+        return visit
+    visit.status, visit.en_route_at = VisitStatus.EN_ROUTE, timezone.now()
+    visit.save(update_fields=["status", "en_route_at", "updated_at"])
+    if locked.assignment_accepted_at is None:
+        locked.assignment_accepted_at = timezone.now()
+        locked.save(update_fields=["assignment_accepted_at", "updated_at"])
+    _event(locked, EventType.EN_ROUTE, actor, data={"visit_id": visit.pk})
+    return visit
+
+
+@transaction.atomic
+def visit_check_in(
+    *,
+    work_order: WorkOrder,
+    technician: Technician,
+    actor: Actor,
+    latitude: Decimal | None,
+    longitude: Decimal | None,
+) -> Visit:
+    """The technician arrived and starts work: the order is in service; location recorded."""
+    locked = _lock(work_order)
+    _require_technician(locked, technician)
+    visit = _open_visit(locked)
+    now = timezone.now()
+    visit.status = VisitStatus.ON_SITE
+    visit.arrived_at = visit.arrived_at or now
+    visit.checked_in_at = now
+    visit.check_in_latitude, visit.check_in_longitude = latitude, longitude
+    visit.save(
+        update_fields=[
+            "status",
+            "arrived_at",
+            "checked_in_at",
+            "check_in_latitude",
+            "check_in_longitude",
+            "updated_at",
+        ]
+    )
+    _workorder_transition(
+        work_order=locked,
+        to=S.IN_SERVICE,
+        actor=actor,
+        event_type=EventType.CHECKED_IN,
+        updates={"assignment_accepted_at": locked.assignment_accepted_at or now},
+        data={
+            "visit_id": visit.pk,
+            "latitude": str(latitude) if latitude is not None else None,
+            "longitude": str(longitude) if longitude is not None else None,
+        },
+    )
+    return visit
+
+
+@transaction.atomic
+def workorder_receive_device(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
+    """Carry-in: the outlet has the device in hand; the repair clock starts."""
+    locked = _lock(work_order)
+    if locked.fulfilment_mode not in (FulfilmentMode.CARRY_IN, FulfilmentMode.MAIL_IN):
+        raise Conflict(_("Only carry-in and mail-in orders are received at an outlet."))
+    return _workorder_transition(
+        work_order=locked,
+        to=S.IN_SERVICE,
+        actor=actor,
+        event_type=EventType.DEVICE_RECEIVED,
+        updates={"assignment_accepted_at": locked.assignment_accepted_at or timezone.now()},
+    )
+
+
+@transaction.atomic
+def workorder_report(
+    *, work_order: WorkOrder, actor: Actor, diagnosis: str = "", work_done: str = ""
+) -> WorkOrder:
+    """Record the diagnosis and/or the work done (on the open visit for on-site orders)."""
+    if not diagnosis.strip() and not work_done.strip():
+        raise WorkOrderInvalid(_("Write the diagnosis or the work done."))
+    locked = _lock(work_order)
+    if locked.status != S.IN_SERVICE:
+        raise Conflict(_("Start the service before reporting on it."))
+    visit = None
+    if locked.technician_id is not None and locked.fulfilment_mode == FulfilmentMode.ON_SITE:
+        visit = _open_visit(locked)
+        if diagnosis.strip():
+            visit.diagnosis = diagnosis.strip()
+        if work_done.strip():
+            visit.work_done = work_done.strip()
+        visit.save(update_fields=["diagnosis", "work_done", "updated_at"])
+    if diagnosis.strip():
+        _event(
+            locked,
+            EventType.DIAGNOSED,
+            actor,
+            reason=diagnosis.strip(),
+            data={"visit_id": visit.pk if visit else None},
+        )
+    if work_done.strip():
+        _event(
+            locked,
+            EventType.WORK_REPORTED,
+            actor,
+            reason=work_done.strip(),
+            data={"visit_id": visit.pk if visit else None},
+        )
+    return locked
+
+
+def _attachment_store(
+    *,
+    work_order: WorkOrder,
+    cleaned: Any,
+    actor: Actor,
+    kind: str,
+    visit: Visit | None = None,
+    record_event: bool = True,
+) -> Attachment:
+    attachment = Attachment(
+        work_order=work_order,
+        visit=visit,
+        kind=kind,
+        token=cleaned.token,
+        extension=cleaned.extension,
+        content_type=cleaned.content_type,
+        size=cleaned.size,
+        width=cleaned.width,
+        height=cleaned.height,
+        uploaded_by=actor.user,
+    )
+    attachment.file.save(f"{cleaned.token}.{cleaned.extension}", cleaned.content, save=False)
+    if cleaned.thumbnail is not None:
+        attachment.thumbnail.save(f"{cleaned.token}-thumb.jpg", cleaned.thumbnail, save=False)
+    # If the surrounding transaction rolls back, the file stays in storage unreferenced;
+    # nothing points at it and no page shows it.
+    attachment.save()
+    if record_event:
+        _event(
+            work_order,
+            EventType.ATTACHMENT_ADDED,
+            actor,
+            data={"attachment_id": attachment.pk, "kind": kind},
+        )
+    return attachment
+
+
+@transaction.atomic
+def attachment_add(*, work_order: WorkOrder, actor: Actor, kind: str, upload: Any) -> Attachment:
+    """Add a photo or video to the order (checked by content, EXIF removed, thumbnail)."""
+    locked = _lock(work_order)
+    if locked.status in TERMINAL:
+        raise Conflict(_("This work order is closed."))
+    if kind in (AttachmentKind.FAULT_PHOTO, AttachmentKind.FAULT_VIDEO):
+        count = Attachment.objects.filter(
+            work_order=locked, kind__in=[AttachmentKind.FAULT_PHOTO, AttachmentKind.FAULT_VIDEO]
+        ).count()
+        if count >= MAX_INTAKE_ATTACHMENTS:
+            raise WorkOrderInvalid(_("Up to 9 photos or one short video."))
+    cleaned = clean_upload(upload) if kind == AttachmentKind.FAULT_VIDEO else clean_image(upload)
+    visit = None
+    if kind in (AttachmentKind.BEFORE_PHOTO, AttachmentKind.AFTER_PHOTO) and locked.technician_id:
+        visit = Visit.objects.filter(work_order=locked, status=VisitStatus.ON_SITE).first()
+    return _attachment_store(
+        work_order=locked, cleaned=cleaned, actor=actor, kind=kind, visit=visit
+    )
+
+
+def _decode_signature(data_url: str) -> bytes:
+    prefix = "data:image/png;base64,"
+    if not data_url.startswith(prefix):
+        raise WorkOrderInvalid(_("The signature is missing. Ask the customer to sign."))
+    try:
+        return base64.b64decode(data_url[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise WorkOrderInvalid(_("The signature could not be read. Please sign again.")) from None
+
+
+@transaction.atomic
+def workorder_sign(*, work_order: WorkOrder, actor: Actor, signature: str | bytes) -> Attachment:
+    """Store the customer's signature drawn on the technician's screen (a PNG)."""
+    locked = _lock(work_order)
+    if locked.status != S.IN_SERVICE:
+        raise Conflict(_("The customer signs when the service is done."))
+    raw = _decode_signature(signature) if isinstance(signature, str) else signature
+    cleaned = clean_image(raw, keep_alpha=True)
+    attachment = _attachment_store(
+        work_order=locked,
+        cleaned=cleaned,
+        actor=actor,
+        kind=AttachmentKind.SIGNATURE,
+        visit=Visit.objects.filter(work_order=locked, status=VisitStatus.ON_SITE).first(),
+        record_event=False,
+    )
+    _event(locked, EventType.SIGNED, actor, data={"attachment_id": attachment.pk})
+    return attachment
+
+
+@transaction.atomic
+def visit_finish(
+    *,
+    work_order: WorkOrder,
+    technician: Technician,
+    actor: Actor,
+    outcome: str,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    note: str = "",
+) -> WorkOrder:
+    """End the technician's visit with an outcome.
+
+    fixed → the order is completed (needs the customer's signature); needs parts → on hold;
+    needs another visit → back to assigned for a new appointment; customer absent → back to
+    assigned. Refuses ``fixed`` without a signature.
+    """
+    if outcome not in VisitOutcome.values:
+        raise WorkOrderInvalid(_("Choose how the visit ended."))
+    locked = _lock(work_order)
+    _require_technician(locked, technician)
+    visit = _open_visit(locked)
+    if outcome == VisitOutcome.FIXED:
+        if locked.status != S.IN_SERVICE:
+            raise InvalidTransition(current=locked.status, requested=S.COMPLETED)
+        if not Attachment.objects.filter(work_order=locked, kind=AttachmentKind.SIGNATURE).exists():
+            raise WorkOrderInvalid(_("The customer must sign before the job is completed."))
+    now = timezone.now()
+    visit.status, visit.outcome = VisitStatus.DONE, outcome
+    visit.checked_out_at = now
+    visit.check_out_latitude, visit.check_out_longitude = latitude, longitude
+    visit.save(
+        update_fields=[
+            "status",
+            "outcome",
+            "checked_out_at",
+            "check_out_latitude",
+            "check_out_longitude",
+            "updated_at",
+        ]
+    )
+    data = {"visit_id": visit.pk, "outcome": outcome}
+    if outcome == VisitOutcome.FIXED:
+        return _workorder_transition(
+            work_order=locked,
+            to=S.COMPLETED,
+            actor=actor,
+            data=data,
+            reason=note,
+            event_type=EventType.COMPLETED,
+        )
+    if outcome == VisitOutcome.NEEDS_PARTS:
+        reason = note.strip() or str(gettext_lazy("Waiting for parts"))
+        return workorder_hold(work_order=locked, actor=actor, reason=reason)
+    updates = {"appointment_start": None, "appointment_end": None}
+    if locked.status == S.ASSIGNED:
+        for name, value in updates.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*updates, "updated_at"])
+        _event(locked, EventType.STATUS_CHANGED, actor, data=data, reason=note)
+        return locked
+    return _workorder_transition(
+        work_order=locked, to=S.ASSIGNED, actor=actor, data=data, reason=note, updates=updates
+    )
+
+
+@transaction.atomic
+def workorder_ready_for_pickup(*, work_order: WorkOrder, actor: Actor, note: str = "") -> WorkOrder:
+    """Carry-in: repaired; the customer can collect the device."""
+    locked = _lock(work_order)
+    if locked.fulfilment_mode not in (FulfilmentMode.CARRY_IN, FulfilmentMode.MAIL_IN):
+        raise Conflict(_("Only carry-in and mail-in orders are collected from an outlet."))
+    return _workorder_transition(
+        work_order=locked,
+        to=S.COMPLETED,
+        actor=actor,
+        reason=note,
+        event_type=EventType.READY_FOR_PICKUP,
+    )
+
+
+@transaction.atomic
+def workorder_hand_over(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
+    """Carry-in: the customer collected the device and accepted the repair."""
+    locked = _lock(work_order)
+    if locked.fulfilment_mode not in (FulfilmentMode.CARRY_IN, FulfilmentMode.MAIL_IN):
+        raise Conflict(_("Only carry-in and mail-in orders are collected from an outlet."))
+    return _workorder_transition(
+        work_order=locked, to=S.CLOSED, actor=actor, event_type=EventType.HANDED_OVER
+    )
+
+
+# --- customer --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def workorder_confirm_completion(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
+    """The customer confirms the work is done; the order closes."""
+    return _workorder_transition(
+        work_order=work_order, to=S.CLOSED, actor=actor, event_type=EventType.COMPLETION_CONFIRMED
+    )
+
+
+@transaction.atomic
+def workorder_reject_completion(*, work_order: WorkOrder, actor: Actor, reason: str) -> WorkOrder:
+    """The customer says it is not fixed: the work goes on."""
+    if not reason.strip():
+        raise WorkOrderInvalid(_("Tell us what is still wrong."))
+    return _workorder_transition(
+        work_order=work_order,
+        to=S.IN_SERVICE,
+        actor=actor,
+        reason=reason.strip(),
+        event_type=EventType.COMPLETION_REJECTED,
+    )
+
+
+@transaction.atomic
+def workorder_urge(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
+    """催单: recorded and shown to staff; at most once per 30 minutes."""
+    locked = _lock(work_order)
+    if locked.status in TERMINAL or locked.status == S.COMPLETED:
+        raise Conflict(_("This work order is already finished."))
+    now = timezone.now()
+    if locked.last_urged_at and now - locked.last_urged_at < URGE_INTERVAL:
+        wait = URGE_INTERVAL - (now - locked.last_urged_at)
+        minutes = int(wait.total_seconds() // 60) + 1
+        raise RateLimited(
+            _("We have your reminder. You can remind us again in %(minutes)d minutes.")
+            % {"minutes": minutes},
+            retry_after=int(wait.total_seconds()) + 1,
+        )
+    WorkOrder.objects.filter(pk=locked.pk).update(
+        urge_count=F("urge_count") + 1, last_urged_at=now, updated_at=now
+    )
+    locked.refresh_from_db(fields=["urge_count", "last_urged_at", "updated_at"])
+    _event(locked, EventType.URGED, actor, data={"count": locked.urge_count})
+    return locked
+
+
+@transaction.atomic
+def workorder_reschedule(
+    *, work_order: WorkOrder, actor: Actor, start: dt.datetime, end: dt.datetime
+) -> WorkOrder:
+    """The customer asks for another time. Before an appointment exists this changes the
+    preferred window; afterwards it moves the appointment (the technician is told)."""
+    if end <= start:
+        raise WorkOrderInvalid(_("The time must end after it starts."))
+    if start < timezone.now():
+        raise WorkOrderInvalid(_("Choose a time in the future."))
+    locked = _lock(work_order)
+    if locked.status not in CUSTOMER_CANCELLABLE:
+        raise Conflict(_("The repair has started; please call us to change the time."))
+    if locked.status == S.SCHEDULED:
+        return workorder_schedule(work_order=locked, actor=actor, start=start, end=end)
+    locked.preferred_start, locked.preferred_end = start, end
+    locked.save(update_fields=["preferred_start", "preferred_end", "updated_at"])
+    _event(
+        locked,
+        EventType.APPOINTMENT_CHANGED,
+        actor,
+        data={"preferred_start": start.isoformat(), "preferred_end": end.isoformat()},
+    )
+    return locked

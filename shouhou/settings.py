@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "shouhou.customers",
     "shouhou.dispatch",
     "shouhou.workorders",
+    "shouhou.feedback",
     "shouhou.api",
 ]
 
@@ -192,7 +193,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "shouhou.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "shouhou.api.filters.TenantFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -213,6 +214,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "shouhou.accounts.choices.OrganizationKind",
+        "ServiceKindEnum": "shouhou.catalog.choices.ServiceKind",
+        "PriceItemKindEnum": "shouhou.catalog.choices.PriceItemKind",
+        "AttachmentKindEnum": "shouhou.workorders.choices.AttachmentKind",
+    },
 }
 
 # --- security ---------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import contextlib
 import datetime as dt
 from typing import Any
@@ -204,6 +206,10 @@ class Outlet(TimeStampedModel):
         default=1,
         help_text=_("How many jobs the outlet can take at the same time (counters, lifts)."),
     )
+    rating_total = models.DecimalField(
+        _("sum of rating averages"), max_digits=12, decimal_places=2, default=0, editable=False
+    )
+    rating_count = models.PositiveIntegerField(_("ratings"), default=0, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -223,6 +229,13 @@ class Outlet(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def rating(self) -> Decimal | None:
+        """The mean of the ratings received (1–5), or None before the first one."""
+        if not self.rating_count:
+            return None
+        return (self.rating_total / self.rating_count).quantize(Decimal("0.01"))
 
     @property
     def full_address(self) -> str:

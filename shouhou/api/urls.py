@@ -10,6 +10,7 @@ from shouhou.accounts.api.views import (
     TokenView,
 )
 from shouhou.catalog.api import views as catalog
+from shouhou.workorders.api.views import WorkOrderViewSet
 
 router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
@@ -21,6 +22,7 @@ router.register("service-types", catalog.ServiceTypeViewSet, basename="service-t
 router.register("skills", catalog.SkillViewSet, basename="skill")
 router.register("fault-types", catalog.FaultTypeViewSet, basename="fault-type")
 router.register("price-items", catalog.PriceItemViewSet, basename="price-item")
+router.register("work-orders", WorkOrderViewSet, basename="work-order")
 
 app_name = "api"
 urlpatterns = [

@@ -5,6 +5,8 @@ Live status, shifts, service areas and capacity arrive with the dispatch engine 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -62,6 +64,10 @@ class Technician(TimeStampedModel):
         decimal_places=6,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
+    rating_total = models.DecimalField(
+        _("sum of rating averages"), max_digits=12, decimal_places=2, default=0, editable=False
+    )
+    rating_count = models.PositiveIntegerField(_("ratings"), default=0, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -76,6 +82,13 @@ class Technician(TimeStampedModel):
 
     def __str__(self) -> str:
         return str(self.user)
+
+    @property
+    def rating(self) -> Decimal | None:
+        """The mean of the ratings received (1–5), or None before the first one."""
+        if not self.rating_count:
+            return None
+        return (self.rating_total / self.rating_count).quantize(Decimal("0.01"))
 
 
 class TechnicianSkill(models.Model):

@@ -120,6 +120,19 @@ def _event(
     )
 
 
+def workorder_log(
+    *,
+    work_order: WorkOrder,
+    type: str,
+    actor: Actor,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    is_internal: bool = False,
+) -> WorkOrderEvent:
+    """Record an event on the order for something another app did (a rating, a quote)."""
+    return _event(work_order, type, actor, reason=reason, data=data, is_internal=is_internal)
+
+
 def _lock(work_order: WorkOrder) -> WorkOrder:
     return WorkOrder.objects.select_for_update().get(pk=work_order.pk)
 
@@ -858,7 +871,10 @@ def _attachment_store(
 def attachment_add(*, work_order: WorkOrder, actor: Actor, kind: str, upload: Any) -> Attachment:
     """Add a photo or video to the order (checked by content, EXIF removed, thumbnail)."""
     locked = _lock(work_order)
-    if locked.status in TERMINAL:
+    finished = locked.status == S.CANCELLED or (
+        locked.status == S.CLOSED and kind != AttachmentKind.RATING_PHOTO
+    )
+    if finished:
         raise Conflict(_("This work order is closed."))
     if kind in (AttachmentKind.FAULT_PHOTO, AttachmentKind.FAULT_VIDEO):
         count = Attachment.objects.filter(

@@ -1,0 +1,1 @@
+"""Work-order pages for the console (see urls_console.py)."""

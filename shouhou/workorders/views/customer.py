@@ -1,0 +1,1 @@
+"""Work-order pages for the customer (see urls_customer.py)."""

@@ -1,0 +1,1 @@
+"""Work-order pages for the technician (see urls_technician.py)."""

@@ -1,0 +1,256 @@
+"""Intake under load (issue 3, item 10) — a benchmark, not a test.
+
+Starts a production-style server (gunicorn, several processes, DEBUG off) on a fresh
+PostgreSQL database with the appliance demo data, then lets N concurrent clients create work
+orders through the API (each waits 1–3 s between requests, like people, unless --no-think)
+and prints orders per second, latency percentiles and errors. Every created order is counted
+in the database afterwards.
+
+    .venv/bin/python bench/intake_load.py                 # 300 clients, 60 s
+    .venv/bin/python bench/intake_load.py --clients 300 --seconds 60 --workers 4 --threads 4
+
+Target (issue 3): 0 errors and p99 <= 300 ms with 300 clients on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import aiohttp
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+AGENT_PHONE = "+8613800000002"  # the demo agent of the appliance brand
+
+
+def sh(args: list[str], env: dict[str, str]) -> str:
+    return subprocess.run(
+        args,
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,  # noqa: S603
+        text=True,
+    ).stdout
+
+
+def prepare(database: str, env: dict[str, str]) -> None:
+    with psycopg.connect(
+        "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
+    ) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{database}"')
+        connection.execute(f'CREATE DATABASE "{database}"')
+    sh([PYTHON, "-m", "shouhou", "migrate", "--no-input", "-v0"], env)
+    sh([PYTHON, "-m", "shouhou", "demo", "--vertical", "appliance"], env)
+
+
+def api_token(env: dict[str, str]) -> str:
+    out = sh([PYTHON, "-m", "shouhou", "drf_create_token", AGENT_PHONE], env)
+    return out.strip().split()[2]
+
+
+def get_json(url: str, token: str) -> dict:
+    request = urllib.request.Request(  # noqa: S310 - loopback only
+        url, headers={"Authorization": f"Token {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+        return json.loads(response.read())
+
+
+def wait_until_up(base: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("server did not come up")
+
+
+async def client(
+    index: int,
+    session: aiohttp.ClientSession,
+    base: str,
+    token: str,
+    catalog: dict,
+    stop_at: float,
+    think: bool,
+    results: list,
+) -> None:
+    rng = random.Random(index)
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    sequence = 0
+    if think:
+        await asyncio.sleep(rng.uniform(0, 2))  # spread the start
+    while time.monotonic() < stop_at:
+        sequence += 1
+        body = {
+            "customer": {
+                "name": f"压测客户{index}",
+                "phone": f"1{rng.choice('3589')}{index:04d}{sequence % 100000:05d}"[:11],
+            },
+            "address": {
+                "city": "杭州市",
+                "district": "西湖区",
+                "address": f"文三路 {rng.randint(1, 500)} 号",
+                "latitude": f"{30.25 + rng.random() / 10:.6f}",
+                "longitude": f"{120.10 + rng.random() / 10:.6f}",
+            },
+            "service_type": catalog["service_type"],
+            "fault_type": rng.choice(catalog["fault_types"]),
+            "description": "空调不制冷,外机不转",
+            "fulfilment_mode": "on_site",
+            "channel": "app",
+        }
+        started = time.perf_counter()
+        try:
+            async with session.post(
+                f"{base}/api/v1/work-orders/",
+                data=json.dumps(body),
+                headers={**headers, "Idempotency-Key": secrets.token_hex(8)},
+            ) as response:
+                await response.read()
+                results.append((time.perf_counter() - started, response.status))
+        except (TimeoutError, aiohttp.ClientError) as error:
+            results.append((time.perf_counter() - started, type(error).__name__))
+        if think:
+            await asyncio.sleep(rng.uniform(1.0, 3.0))
+
+
+async def run_load(
+    base: str, token: str, catalog: dict, clients: int, seconds: float, think: bool
+) -> tuple[list, float]:
+    results: list = []
+    connector = aiohttp.TCPConnector(limit=clients)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        started = time.monotonic()
+        stop_at = started + seconds
+        await asyncio.gather(
+            *(
+                client(index, session, base, token, catalog, stop_at, think, results)
+                for index in range(clients)
+            )
+        )
+        elapsed = time.monotonic() - started
+    return results, elapsed
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--no-think", action="store_true", help="no pause between requests")
+    parser.add_argument("--port", type=int, default=8765)
+    arguments = parser.parse_args()
+
+    database = "shouhou_bench_intake"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SMS_BACKEND": "shouhou.core.sms.FakeSmsBackend",
+        "LOG_LEVEL": "WARNING",
+    }
+    print(f"preparing {database} (migrate + appliance demo data) ...", flush=True)
+    prepare(database, env)
+    token = api_token(env)
+    base = f"http://127.0.0.1:{arguments.port}"
+    server = subprocess.Popen(  # noqa: S603 - our own server on loopback
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "shouhou.wsgi",
+            "--bind",
+            f"127.0.0.1:{arguments.port}",
+            "--workers",
+            str(arguments.workers),
+            "--threads",
+            str(arguments.threads),
+            "--worker-class",
+            "gthread",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        wait_until_up(base)
+        service_types = get_json(f"{base}/api/v1/service-types/?kind=repair", token)["results"]
+        organization = service_types[0]["organization"]
+        faults = get_json(
+            f"{base}/api/v1/fault-types/?organization={organization}&page_size=200", token
+        )["results"]
+        catalog = {
+            "service_type": service_types[0]["id"],
+            "fault_types": [fault["id"] for fault in faults],
+        }
+        # warm every worker's connections and code paths
+        asyncio.run(run_load(base, token, catalog, 8, 3, think=False))
+        with psycopg.connect(env["DATABASE_URL"].replace("postgres://", "postgresql://")) as db:
+            before = db.execute("SELECT count(*) FROM workorders_workorder").fetchone()[0]
+        print(
+            f"load: {arguments.clients} clients for {arguments.seconds:.0f} s, "
+            f"{'no think time' if arguments.no_think else 'think time 1-3 s'}, gunicorn "
+            f"{arguments.workers} processes x {arguments.threads} threads",
+            flush=True,
+        )
+        results, elapsed = asyncio.run(
+            run_load(
+                base, token, catalog, arguments.clients, arguments.seconds, not arguments.no_think
+            )
+        )
+        with psycopg.connect(env["DATABASE_URL"].replace("postgres://", "postgresql://")) as db:
+            after = db.execute("SELECT count(*) FROM workorders_workorder").fetchone()[0]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    latencies = [latency * 1000 for latency, code in results if code == 201]
+    errors = [code for _latency, code in results if code != 201]
+    print(
+        f"requests: {len(results)}  created: {len(latencies)}  errors: {len(errors)}"
+        + (f" {sorted(set(map(str, errors)))}" if errors else "")
+    )
+    print(f"orders in database: {after - before}")
+    if latencies:
+        print(f"throughput: {len(latencies) / elapsed:.1f} orders/s over {elapsed:.1f} s")
+        print(
+            f"latency ms: p50 {statistics.median(latencies):.1f}  "
+            f"p90 {percentile(latencies, 0.90):.1f}  p99 {percentile(latencies, 0.99):.1f}  "
+            f"max {max(latencies):.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

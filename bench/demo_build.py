@@ -23,7 +23,7 @@ VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 def _shouhou(*args: str, env: dict[str, str]) -> tuple[float, str]:
     python = str(VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable))
     started = time.perf_counter()
-    result = subprocess.run(  # noqa: S603 (fixed arguments)
+    result = subprocess.run(
         [python, "-m", "shouhou", *args],
         cwd=ROOT,
         env=env,

@@ -42,7 +42,7 @@ def sh(args: list[str], env: dict[str, str]) -> str:
         env=env,
         cwd=ROOT,
         check=True,
-        capture_output=True,  # noqa: S603
+        capture_output=True,
         text=True,
     ).stdout
 
@@ -63,10 +63,8 @@ def api_token(env: dict[str, str]) -> str:
 
 
 def get_json(url: str, token: str) -> dict:
-    request = urllib.request.Request(  # noqa: S310 - loopback only
-        url, headers={"Authorization": f"Token {token}"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+    request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
@@ -74,7 +72,7 @@ def wait_until_up(base: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -183,7 +181,7 @@ def main() -> None:
     prepare(database, env)
     token = api_token(env)
     base = f"http://127.0.0.1:{arguments.port}"
-    server = subprocess.Popen(  # noqa: S603 - our own server on loopback
+    server = subprocess.Popen(
         [
             PYTHON,
             "-m",

@@ -96,7 +96,7 @@ class WorkOrderViewSet(
 
     @extend_schema(
         request=io.WorkOrderCreateInput,
-        responses={201: io.WorkOrderSerializer, 200: io.WorkOrderSerializer},
+        responses={201: io.WorkOrderCreatedSerializer, 200: io.WorkOrderCreatedSerializer},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -197,8 +197,7 @@ class WorkOrderViewSet(
             if not result.created:
                 # The retry must not leave a second address behind.
                 transaction.set_rollback(True)
-        order = result.work_order
-        body = io.WorkOrderSerializer(order, context={"request": request}).data
+        body = io.WorkOrderCreatedSerializer.represent(result.work_order, request)
         return Response(
             body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         )

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def client_for(user) -> APIClient:
-    client = APIClient()
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")  # assertions read English messages
     client.force_authenticate(user)
     return client
 
@@ -58,7 +58,8 @@ def test_on_site_appliance_journey_through_the_api(world, agent, technician, cus
     assert created.json()["status"] == "submitted"
     assert created.json()["estimate_low"] == "80.00"
     assert created.json()["estimate_high"] == "230.00"
-    assert created.json()["customer_phone"] == "139****0007"
+    assert created.json()["customer_status"] == "Waiting to be accepted"
+    assert created.json()["tracking_url"].startswith("http://testserver/t/")
     # accept, assign, technician accepts and makes the appointment
     assert (
         staff.post(f"/api/v1/work-orders/{number}/accept/", {}, format="json").json()["status"]
@@ -376,3 +377,107 @@ def test_list_is_scoped_and_query_count_is_pinned(world, agent, django_assert_nu
 def test_png_signature_keeps_transparency(world):
     image = Image.open(io.BytesIO(png_bytes()))
     assert image.format == "PNG"
+
+
+def test_car_workshop_booking_on_a_platform_through_the_api(db):
+    """A platform receives the booking; a merchant workshop in its network does the work and
+    sees the order; a third organisation sees nothing."""
+    from shouhou.accounts.models import Organization
+    from shouhou.core.testing.factories import (
+        CustomerFactory,
+        FaultTypeFactory,
+        FaultTypeLineFactory,
+        MembershipFactory,
+        OutletFactory,
+        PriceListItemFactory,
+        ServiceTypeFactory,
+        UserFactory,
+    )
+
+    # given a platform, a merchant workshop in its network and an unrelated merchant
+    platform = Organization.objects.create(name="快修养车", code="platform", kind="platform")
+    merchant = Organization.objects.create(
+        name="老王汽修", code="wang", kind="merchant", parent=platform
+    )
+    stranger = Organization.objects.create(name="别家汽修", code="other", kind="merchant")
+    platform_agent = UserFactory(phone="+8613700000001")
+    MembershipFactory(user=platform_agent, organization=platform, role="agent")
+    workshop_manager = UserFactory(phone="+8613700000002")
+    MembershipFactory(user=workshop_manager, organization=merchant, role="outlet_manager")
+    stranger_admin = UserFactory(phone="+8613700000003")
+    MembershipFactory(user=stranger_admin, organization=stranger, role="admin")
+    driver = UserFactory(phone="+8613700000004")
+    CustomerFactory(organization=platform, phone=driver.phone, user=driver, name="李先生")
+    workshop = OutletFactory(organization=merchant, name="老王汽修 高新店")
+    service = ServiceTypeFactory(organization=platform, kind="maintenance", name="保养")
+    brakes = FaultTypeFactory(organization=platform, name="更换刹车片")
+    for code, kind, price in [
+        ("labour-brake", "labour", "120.00"),
+        ("brake-pads", "part", "260.00"),
+        ("brake-fluid", "material", "45.00"),
+    ]:
+        FaultTypeLineFactory(fault_type=brakes, item_code=code)
+        PriceListItemFactory(
+            organization=platform,
+            code=code,
+            kind=kind,
+            unit_price=price,
+            valid_from=dt.date(2020, 1, 1),
+        )
+    staff, manager, customer = (
+        client_for(platform_agent),
+        client_for(workshop_manager),
+        client_for(driver),
+    )
+    start = timezone.now() + dt.timedelta(days=1)
+    # when the booking is taken and routed to the workshop
+    created = staff.post(
+        "/api/v1/work-orders/",
+        {
+            "customer": {"name": "李先生", "phone": "13700000004"},
+            "service_type": service.pk,
+            "fault_type": brakes.pk,
+            "description": "刹车异响,想换刹车片",
+            "device_identifier": "LSVAM4187C2184847",
+            "fulfilment_mode": "carry_in",
+            "outlet": workshop.pk,
+            "channel": "app",
+            "preferred_start": start.isoformat(),
+            "preferred_end": (start + dt.timedelta(hours=2)).isoformat(),
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    number = created.json()["number"]
+    assert created.json()["estimate_low"] == "425.00"
+    assert created.json()["service_organization"] == merchant.pk
+    staff.post(f"/api/v1/work-orders/{number}/accept/")
+    staff.post(
+        f"/api/v1/work-orders/{number}/assign-outlet/", {"outlet": workshop.pk}, format="json"
+    )
+    # then the workshop sees it and works it through; the stranger sees nothing
+    assert [row["number"] for row in manager.get("/api/v1/work-orders/").json()["results"]] == [
+        number
+    ]
+    assert client_for(stranger_admin).get(f"/api/v1/work-orders/{number}/").status_code == 404
+    manager.post(
+        f"/api/v1/work-orders/{number}/schedule/",
+        {"start": start.isoformat(), "end": (start + dt.timedelta(hours=2)).isoformat()},
+        format="json",
+    )
+    assert manager.post(f"/api/v1/work-orders/{number}/receive/").json()["status"] == "in_service"
+    manager.post(
+        f"/api/v1/work-orders/{number}/report/",
+        {"diagnosis": "前刹车片磨损到极限", "work_done": "更换前刹车片并更换刹车油"},
+        format="json",
+    )
+    manager.post(f"/api/v1/work-orders/{number}/ready-for-pickup/", {}, format="json")
+    assert manager.post(f"/api/v1/work-orders/{number}/hand-over/").json()["status"] == "closed"
+    rated = customer.post(
+        f"/api/v1/work-orders/{number}/rate/",
+        {"attitude": 5, "professionalism": 5, "responsiveness": 4, "transparency": 5},
+        format="json",
+    )
+    assert rated.status_code == 201
+    workshop.refresh_from_db()
+    assert str(workshop.rating) == "4.75"

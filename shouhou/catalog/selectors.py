@@ -98,21 +98,35 @@ class PriceEstimate:
 
 
 def fault_type_estimate(
-    *, fault_type: FaultType, on: dt.date | None = None, product_model_id: int | None = None
+    *,
+    fault_type: FaultType,
+    on: dt.date | None = None,
+    product_model_id: int | None = None,
+    prices: list[PriceListItem] | None = None,
 ) -> PriceEstimate:
     """Price the typical lines of ``fault_type`` with the price list in force on ``on``.
 
     For each code, a price specific to ``product_model_id`` wins over the generic price, and a
     later ``valid_from`` wins over an earlier one. Codes without a price in force are reported
-    in ``missing_codes`` rather than silently counted as free.
+    in ``missing_codes`` rather than silently counted as free. A page pricing many faults of
+    one organisation passes ``prices`` (``price_items_in_force`` for that day and model, fetched
+    once) instead of one query per fault.
     """
     day = on or timezone.localdate()
     lines = list(fault_type.typical_lines.all())
     codes = [line.item_code for line in lines]
+    if prices is None:
+        prices = list(
+            price_items_in_force(
+                organization_id=fault_type.organization_id,
+                on=day,
+                product_model_id=product_model_id,
+            ).filter(code__in=codes)
+        )
     best: dict[str, PriceListItem] = {}
-    for item in price_items_in_force(
-        organization_id=fault_type.organization_id, on=day, product_model_id=product_model_id
-    ).filter(code__in=codes):
+    for item in prices:
+        if item.code not in codes or item.organization_id != fault_type.organization_id:
+            continue
         current = best.get(item.code)
         rank = (item.product_model_id is not None, item.valid_from)
         if current is None or rank > (current.product_model_id is not None, current.valid_from):

@@ -18,6 +18,7 @@ from shouhou.catalog.selectors import (
     fault_type_estimate,
     fault_type_list_for_user,
     price_item_list_for_user,
+    price_items_in_force,
     product_model_list_for_user,
     service_type_list_for_user,
     skill_list_for_user,
@@ -63,7 +64,14 @@ def fault_type_list(request: HttpRequest, organization: int) -> HttpResponse:
         fault_type_list_for_user(user=request.user).filter(organization_id=organization)
     )
     today = timezone.localdate()
-    rows = [(fault, fault_type_estimate(fault_type=fault, on=today)) for fault in fault_types]
+    codes = {line.item_code for fault in fault_types for line in fault.typical_lines.all()}
+    prices = list(
+        price_items_in_force(organization_id=organization, on=today).filter(code__in=codes)
+    )
+    rows = [
+        (fault, fault_type_estimate(fault_type=fault, on=today, prices=prices))
+        for fault in fault_types
+    ]
     return render(request, "catalog/console/fault_type_list.html", {"rows": rows})
 
 

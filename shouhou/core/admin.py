@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -103,8 +105,25 @@ class TenantAdminMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
 
 
+def _is_relation(model: type[models.Model], item: Any) -> bool:
+    if not isinstance(item, str):
+        return False
+    try:
+        return bool(get_fields_from_path(model, item)[-1].is_relation)
+    except (FieldDoesNotExist, NotRelationField):
+        return False
+
+
 class TenantModelAdmin(TenantAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     """A ModelAdmin for tenant rows; other tenants' objects answer 404 on every page."""
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        # Django's default filter on a relation lists every row of the related model, which
+        # would print other organisations' names (their brands, outlets...) in the sidebar.
+        return [
+            (item, admin.RelatedOnlyFieldListFilter) if _is_relation(self.model, item) else item
+            for item in super().get_list_filter(request)
+        ]
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial: dict[str, Any] = dict(super().get_changeform_initial_data(request))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import contextlib
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings

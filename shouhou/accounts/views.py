@@ -121,11 +121,24 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def technician_home(request: HttpRequest) -> HttpResponse:
-    """The technician's workspace on a phone: who they work for and at which outlet."""
+    """The technician's workspace on a phone: today's and upcoming jobs, and who they work
+    for. The full job list is at /tech/jobs/."""
+    from shouhou.workorders.views.technician import technician_job_groups
+
     memberships = Membership.objects.filter(
         user=cast(User, request.user), role="technician", is_active=True
     ).select_related("organization", "outlet")
-    return render(request, "accounts/technician_home.html", {"memberships": memberships})
+    groups = {group.key: group for group in technician_job_groups(user=request.user)}
+    return render(
+        request,
+        "accounts/technician_home.html",
+        {
+            "memberships": memberships,
+            "home_groups": [groups["today"], groups["upcoming"]],
+            "waiting": len(groups["to_accept"].jobs),
+            "in_progress": len(groups["in_progress"].jobs),
+        },
+    )
 
 
 @console_view

@@ -199,7 +199,8 @@ def _check_same_organization(organization: Organization, **rows: Any) -> None:
     for name, row in rows.items():
         if row is not None and row.organization_id != organization.pk:
             raise WorkOrderInvalid(
-                _("The %(field)s does not belong to this organisation.") % {"field": name}
+                _("Something you chose (%(field)s) does not belong to this organisation.")
+                % {"field": name}
             )
 
 
@@ -744,9 +745,14 @@ def visit_check_in(
     latitude: Decimal | None,
     longitude: Decimal | None,
 ) -> Visit:
-    """The technician arrived and starts work: the order is in service; location recorded."""
+    """The technician arrived and starts work: the order is in service; location recorded.
+
+    Refuses orders on hold (staff resume them) and completed ones (only the customer reopens
+    those by rejecting the completion)."""
     locked = _lock(work_order)
     _require_technician(locked, technician)
+    if locked.status not in (S.ASSIGNED, S.SCHEDULED, S.IN_SERVICE):
+        raise InvalidTransition(current=locked.status, requested=S.IN_SERVICE)
     visit = _open_visit(locked)
     now = timezone.now()
     visit.status = VisitStatus.ON_SITE

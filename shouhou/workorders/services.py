@@ -298,7 +298,9 @@ def workorder_create(
 
     now = timezone.now()
     try:
-        with transaction.atomic():
+        # A savepoint only when a racing retry can collide on the key: then the loser's
+        # IntegrityError is caught below and answered with the winner's order.
+        with transaction.atomic(savepoint=bool(idempotency_key)):
             work_order = WorkOrder.objects.create(
                 number=workorder_number_next(),
                 tracking_token=secrets.token_urlsafe(18),
@@ -379,7 +381,6 @@ def tracking_url(work_order: WorkOrder) -> str:
     return f"{base}/t/{work_order.tracking_token}/"
 
 
-@transaction.atomic
 def customer_get_or_create(
     *, organization: Organization, phone: str, name: str, user: User | None = None
 ) -> Customer:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
@@ -46,6 +48,13 @@ def _tenant_path(model: type[models.Model]) -> str | None:
 def scope_choices(queryset: models.QuerySet[Any], request: HttpRequest) -> models.QuerySet[Any]:
     if _is_platform(request):
         return queryset
+    if queryset.model is get_user_model():
+        # A person belongs to no organisation: offer the members of the admin's organisations
+        # (not every user of the platform, with other organisations' names and numbers).
+        members = apps.get_model("accounts", "Membership").objects.filter(
+            organization_id__in=admin_organization_ids(request), is_active=True
+        )
+        return queryset.filter(pk__in=members.values("user_id"))
     path = _tenant_path(queryset.model)
     if path is None:
         return queryset

@@ -1,18 +1,27 @@
-"""THE tenancy matrix: a member of organisation A can neither read nor change anything of
-organisation B through the console pages, the admin or the API. The answer is 404 and nothing
-changes.
+"""THE tenancy matrix: a person of organisation A can neither read nor change anything of
+organisation B through the console pages, the technician's workbench, the customer's pages, the
+admin or the API. The answer is 404 and nothing changes.
 
 Every later issue extends this matrix: add a row to the case lists below (a name and a function
-that builds the URL from one organisation's objects), add the new objects to ``_build_tenant``,
-and register new tenant-scoped admins in ``ADMIN_OBJECTS``. Each case runs against B's object
-(must be refused) and against A's own object (must work), so a refusal is never an accident of
-a broken page.
+that builds the URL from one organisation's objects), add the new objects to ``_build_tenant``
+(work-order rows to ``_build_orders``), and register new tenant-scoped admins in
+``ADMIN_OBJECTS``. Each case runs against B's object (must be refused) and against A's own
+object (must work), so a refusal is never an accident of a broken page.
+
+Work orders are asked about by every kind of person of A (``PERSONAS``: Alice and Agnes in the
+console, A's technician, A's signed-in customer) in ``ORDER_CASES``; the actions of the console,
+the workbench, 我的服务 and the API are taken from the views themselves, so a new action joins
+the matrix without a new row.
+
+The world (``_build_world``) is built once per module and every test runs in a savepoint of it,
+so a test may write freely (its writes are undone) but must not change the shared objects.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
@@ -21,9 +30,11 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.db import models
-from django.test import Client
+from django.db import models, transaction
+from django.db.models import Q
+from django.test import Client, override_settings
 from django.urls import reverse
+from PIL import Image
 
 from shouhou.accounts.models import Membership, OpeningHours, Organization, Outlet, User
 from shouhou.catalog.models import (
@@ -47,6 +58,7 @@ from shouhou.core.testing.factories import (
     FaultTypeLineFactory,
     MembershipFactory,
     OpeningHoursFactory,
+    OrganizationFactory,
     OutletFactory,
     PriceListItemFactory,
     ProductModelFactory,
@@ -55,8 +67,18 @@ from shouhou.core.testing.factories import (
     TechnicianFactory,
     UserFactory,
 )
-from shouhou.customers.models import Customer
+from shouhou.customers.models import Address, Customer
 from shouhou.dispatch.models import Technician, TechnicianSkill
+from shouhou.feedback.models import FollowUp, Rating
+from shouhou.feedback.services import rating_submit
+from shouhou.workorders import services
+from shouhou.workorders.api.views import WorkOrderViewSet
+from shouhou.workorders.choices import AttachmentKind, Channel, FulfilmentMode, VisitOutcome
+from shouhou.workorders.models import Visit, WorkOrder
+from shouhou.workorders.services import Actor
+from shouhou.workorders.views import console as console_views
+from shouhou.workorders.views import customer as customer_views
+from shouhou.workorders.views import technician as technician_views
 
 Tenant = SimpleNamespace  # one organisation's objects, built by _build_tenant
 UrlFactory = Callable[[Tenant], str]
@@ -103,8 +125,14 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
         unit_price=Decimal("80.00"),
         valid_from=dt.date(2020, 1, 1),
     )
+    # The customer signs in (我的服务) as this person.
+    customer_user = UserFactory(phone=f"+861370000{n:04d}", display_name=f"{tag}客户本人")
     customer = CustomerFactory(
-        organization=org, name=f"{tag}客户", phone=f"+861370000{n:04d}", note=f"{tag}备注"
+        organization=org,
+        name=f"{tag}客户",
+        phone=customer_user.phone,
+        note=f"{tag}备注",
+        user=customer_user,
     )
     address = AddressFactory(customer=customer, city=f"{tag}城", address=f"{tag}小区3栋")
     asset = AssetFactory(
@@ -118,7 +146,8 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
     MembershipFactory(user=technician_user, organization=org, role="technician", outlet=outlet)
     technician = TechnicianFactory(organization=org, user=technician_user, outlet=outlet)
     technician_skill = TechnicianSkill.objects.create(technician=technician, skill=skill, level=4)
-    return Tenant(
+    tenant = Tenant(
+        tag=tag,
         org=org,
         admin_user=admin_user,
         membership=Membership.objects.get(user=admin_user, organization=org, role="admin"),
@@ -133,6 +162,7 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
         fault_line=fault_line,
         price_item=price_item,
         customer=customer,
+        customer_user=customer_user,
         address=address,
         asset=asset,
         technician=technician,
@@ -153,24 +183,171 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
             price_item.name,
             price_item.code,
             customer.name,
+            customer_user.display_name,
             technician_user.display_name,
         ],
     )
+    _build_orders(tenant)
+    return tenant
+
+
+def _png(colour: str = "red") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (24, 16), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _build_orders(t: Tenant) -> None:
+    """The tenant's work order, driven through the services from the phone call to the rating:
+    accepted, given to the tenant's technician, checked in, signed, fixed, rated low (which
+    opens a follow-up), with a fault photo and an internal note. Its texts join ``t.names``."""
+    staff = Actor(user=t.admin_user, role="agent")
+    tech = Actor(user=t.technician.user, role="technician")
+    customer = Actor(user=t.customer_user, role="customer")
+    order = services.workorder_create(
+        organization=t.org,
+        customer=t.customer,
+        asset=t.asset,
+        service_type=t.service_type,
+        fault_type=t.fault_type,
+        description=f"{t.tag}家客厅空调不制冷,外机不转",
+        channel=Channel.PHONE,
+        fulfilment_mode=FulfilmentMode.ON_SITE,
+        address=t.address,
+        outlet=t.outlet,
+        actor=staff,
+        notify_customer=False,
+    ).work_order
+    attachment = services.attachment_add(
+        work_order=order, actor=customer, kind=AttachmentKind.FAULT_PHOTO, upload=_png()
+    )
+    note = services.workorder_add_note(work_order=order, actor=staff, text=f"{t.tag}内部备注")
+    services.workorder_accept(work_order=order, actor=staff)
+    services.workorder_assign_technician(work_order=order, technician=t.technician, actor=staff)
+    services.workorder_accept_assignment(work_order=order, technician=t.technician, actor=tech)
+    visit = services.visit_check_in(
+        work_order=order, technician=t.technician, actor=tech, latitude=None, longitude=None
+    )
+    signature = services.workorder_sign(work_order=order, actor=tech, signature=_png("black"))
+    services.visit_finish(
+        work_order=order, technician=t.technician, actor=tech, outcome=VisitOutcome.FIXED
+    )
+    rating = rating_submit(
+        work_order=order,
+        actor=customer,
+        attitude=1,
+        professionalism=2,
+        responsiveness=1,
+        transparency=2,
+        comment=f"{t.tag}师傅迟到了两个小时",
+    )
+    t.work_order = WorkOrder.objects.get(pk=order.pk)
+    t.event = order.events.get(type="created")
+    t.note = note
+    t.attachment = attachment
+    t.signature = signature
+    t.visit = Visit.objects.get(pk=visit.pk)
+    t.rating = rating
+    t.follow_up = FollowUp.objects.get(rating=rating)  # opened by the low rating
+    t.names += [
+        t.work_order.number,
+        t.work_order.description,
+        t.work_order.tracking_token,
+        attachment.token,
+        signature.token,
+        note.reason,
+        rating.comment,
+    ]
+
+
+def _order_state(t: Tenant) -> dict[str, Any]:
+    """Everything of the tenant's work order as stored: the row, its visits, events,
+    attachments, rating and follow-ups."""
+    order = t.work_order
+    return {
+        "order": _snapshot(order),
+        "visits": [_snapshot(visit) for visit in order.visits.order_by("pk")],
+        "events": list(order.events.order_by("pk").values()),
+        "attachments": list(order.attachments.order_by("pk").values()),
+        "ratings": list(Rating.objects.filter(work_order=order).values()),
+        "follow_ups": list(FollowUp.objects.filter(work_order=order).order_by("pk").values()),
+    }
+
+
+def _member(org: Organization, role: str, phone: str, name: str) -> User:
+    user = UserFactory(phone=phone, display_name=name, is_staff=(role == "admin"))
+    MembershipFactory(user=user, organization=org, role=role)
+    return user
+
+
+def _build_world() -> SimpleNamespace:
+    """Organisation A (Alice, Agnes) and organisation B (Oscar), each with one of everything:
+    the same people as the shared fixtures of ``shouhou/conftest.py``."""
+    org_a = OrganizationFactory(name="甲品牌", code="org-a", kind="brand")
+    org_b = OrganizationFactory(name="乙服务商", code="org-b", kind="provider")
+    alice = _member(org_a, "admin", "+8613900000001", "Alice")
+    agent = _member(org_a, "agent", "+8613900000002", "Agnes")
+    oscar = _member(org_b, "admin", "+8613900000009", "Oscar")
+    return SimpleNamespace(
+        a=_build_tenant(org_a, tag="甲", slug="a", admin_user=alice, n=1),
+        b=_build_tenant(org_b, tag="乙", slug="b", admin_user=oscar, n=2),
+        agent=agent,
+    )
+
+
+@pytest.fixture(scope="module")
+def _shared_world(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SimpleNamespace]:
+    """The world, built once for the whole module inside a transaction that is rolled back at
+    its end; every test runs in a savepoint of it (pytest-django's ``db``), so what a test
+    writes is undone after it, as with Django's ``TestCase.setUpTestData``. The objects are
+    shared: tests read them and reload rows from the database, they never change them."""
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"))
+    media.enable()  # uploads and signatures go to a temporary folder, never to var/media
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        with django_db_blocker.unblock():
+            shared = _build_world()
+        yield shared
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+        media.disable()
 
 
 @pytest.fixture
-def world(
-    org_a: Organization,
-    org_b: Organization,
-    alice: User,
-    agent: User,
-    other_org_user: User,
-) -> SimpleNamespace:
-    """Organisation A (Alice, Agnes) and organisation B (Oscar), each with one of everything."""
-    return SimpleNamespace(
-        a=_build_tenant(org_a, tag="甲", slug="a", admin_user=alice, n=1),
-        b=_build_tenant(org_b, tag="乙", slug="b", admin_user=other_org_user, n=2),
-    )
+def world(db: None, _shared_world: SimpleNamespace) -> SimpleNamespace:
+    return _shared_world
+
+
+# The personas of shouhou/conftest.py, as they are in the shared world.
+@pytest.fixture
+def org_a(world: SimpleNamespace) -> Organization:
+    return world.a.org
+
+
+@pytest.fixture
+def org_b(world: SimpleNamespace) -> Organization:
+    return world.b.org
+
+
+@pytest.fixture
+def alice(world: SimpleNamespace) -> User:
+    return world.a.admin_user
+
+
+@pytest.fixture
+def agent(world: SimpleNamespace) -> User:
+    return world.agent
+
+
+@pytest.fixture
+def other_org_user(world: SimpleNamespace) -> User:
+    return world.b.admin_user
 
 
 def _login(user: User) -> Client:
@@ -219,6 +396,9 @@ CONSOLE_LIST_CASES: list[tuple[str, Callable[[Tenant], list[str]]]] = [
     ("/console/catalog/faults/", lambda t: [t.fault_type.name, t.skill.name]),
     ("/console/prices/", lambda t: [t.price_item.name]),
     ("/console/prices/?all=1", lambda t: [t.price_item.name]),
+    ("/console/work-orders/", lambda t: [t.work_order.number, t.customer.name]),
+    ("/console/work-orders/?status=completed", lambda t: [t.work_order.number]),
+    ("/console/work-orders/follow-ups/", lambda t: [t.work_order.number]),
 ]
 
 CONSOLE_PAGES = [url for url, _ in CONSOLE_LIST_CASES] + ["/console/outlets/0/"]
@@ -351,6 +531,12 @@ API_DETAIL_CASES: list[tuple[str, UrlFactory]] = [
     ("fault type", lambda t: f"/api/v1/fault-types/{t.fault_type.pk}/"),
     ("fault type estimate", lambda t: f"/api/v1/fault-types/{t.fault_type.pk}/estimate/"),
     ("price item", lambda t: f"/api/v1/price-items/{t.price_item.pk}/"),
+    ("work order", lambda t: f"/api/v1/work-orders/{t.work_order.number}/"),
+    ("work order events", lambda t: f"/api/v1/work-orders/{t.work_order.number}/events/"),
+    (
+        "work order attachments",
+        lambda t: f"/api/v1/work-orders/{t.work_order.number}/attachments/",
+    ),
 ]
 
 # (name, list url, the id of the tenant's row)
@@ -378,6 +564,16 @@ API_FILTER_CASES: list[tuple[str, UrlFactory, int]] = [
     ("prices by category", lambda t: f"/api/v1/price-items/?category={t.category.pk}", 400),
     ("prices by code", lambda t: f"/api/v1/price-items/?code={t.price_item.code}", 200),
     ("brands by search", lambda t: f"/api/v1/brands/?search={t.brand.name}", 200),
+    ("orders by organization", lambda t: f"/api/v1/work-orders/?organization={t.org.pk}", 400),
+    ("orders by outlet", lambda t: f"/api/v1/work-orders/?outlet={t.outlet.pk}", 400),
+    ("orders by technician", lambda t: f"/api/v1/work-orders/?technician={t.technician.pk}", 400),
+    ("orders by fault type", lambda t: f"/api/v1/work-orders/?fault_type={t.fault_type.pk}", 400),
+    (
+        "orders by service type",
+        lambda t: f"/api/v1/work-orders/?service_type={t.service_type.pk}",
+        400,
+    ),
+    ("orders by search", lambda t: f"/api/v1/work-orders/?search={t.work_order.number}", 200),
 ]
 
 
@@ -389,7 +585,14 @@ class _Missing:
     """Stands in for a tenant whose every object has an id nobody has."""
 
     def __getattr__(self, name: str) -> SimpleNamespace:
-        return SimpleNamespace(pk=987654321, code="no-such-code", name="没有这个名字")
+        return SimpleNamespace(
+            pk=987654321,
+            code="no-such-code",
+            name="没有这个名字",
+            number="WX0000000000",
+            token="no-such-token-0000000000",
+            tracking_token="no-such-tracking-token-0000",
+        )
 
 
 MISSING = _Missing()
@@ -509,7 +712,13 @@ def test_api_refuses_anonymous_callers(client, world, url):
     assert response.json() == {"detail": "身份认证信息未提供。"}
 
 
-API_WRITE_CASES = [case for case in API_DETAIL_CASES if case[0] != "fault type estimate"]
+# Reads only: the estimate is a computed answer, and POSTing to an order's attachments is an
+# upload (in ORDER_CASES with the other actions on a work order).
+API_WRITE_CASES = [
+    case
+    for case in API_DETAIL_CASES
+    if case[0] not in {"fault type estimate", "work order attachments"}
+]
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
@@ -539,6 +748,8 @@ def _api_object(tenant: Tenant, name: str) -> models.Model:
         "skill": tenant.skill,
         "fault type": tenant.fault_type,
         "price item": tenant.price_item,
+        "work order": tenant.work_order,
+        "work order events": tenant.work_order,
     }[name]
 
 
@@ -551,6 +762,577 @@ def test_api_token_of_member_of_a_sees_only_a(world, alice):
     # then the scope is the same
     assert client.get(f"/api/v1/outlets/{world.b.outlet.pk}/").status_code == 404
     assert _ids(client.get("/api/v1/outlets/")) == [world.a.outlet.pk]
+
+
+# --- work orders: console, technician, customer and API -----------------------------------------
+
+# Who asks, always a person of A: staff in the console, A's technician on the workbench, A's
+# customer (signed in) in 我的服务.
+PERSONAS: dict[str, Callable[[SimpleNamespace], User]] = {
+    "alice": lambda w: w.a.admin_user,
+    "agent": lambda w: w.agent,
+    "technician": lambda w: w.a.technician.user,
+    "customer": lambda w: w.a.customer_user,
+}
+STAFF = ("alice", "agent")
+EVERYONE = ("agent", "technician", "customer")
+
+
+@dataclass(frozen=True)
+class OrderCase:
+    """One URL of a work order, asked by each of ``personas``.
+
+    ``url(target, caller)`` names the target tenant's order or file; ``caller`` is the asking
+    person's tenant, for URLs that mix both (B's photo under A's order, B's file with A's
+    tracking link). ``method``: "get", "post" (a form) or "api" (a JSON POST).
+    """
+
+    name: str
+    personas: tuple[str, ...]
+    url: Callable[[Tenant, Tenant], str]
+    method: str = "get"
+
+
+def _in_console(order_of: Tenant) -> str:
+    return f"/console/work-orders/{order_of.work_order.number}/"
+
+
+def _on_bench(order_of: Tenant) -> str:
+    return f"/tech/jobs/{order_of.work_order.number}/"
+
+
+def _in_my_orders(order_of: Tenant) -> str:
+    return f"/my/orders/{order_of.work_order.number}/"
+
+
+def _in_api(order_of: Tenant) -> str:
+    return f"/api/v1/work-orders/{order_of.work_order.number}/"
+
+
+def _under(base: Callable[[Tenant], str], tail: str = "") -> Callable[[Tenant, Tenant], str]:
+    """``tail`` under the target's order (the page itself, one of its actions)."""
+    return lambda t, me: base(t) + tail
+
+
+# Every POST of the API on one order (the verbs of the viewset: new ones join by themselves).
+API_ORDER_ACTIONS = sorted(
+    extra.url_path
+    for extra in WorkOrderViewSet.get_extra_actions()
+    if extra.detail and "post" in extra.mapping
+)
+
+TECHNICIAN, CUSTOMER = ("technician",), ("customer",)
+ORDER_CASES: list[OrderCase] = [
+    # the console (staff of A; the active organisation is A)
+    OrderCase("console order", STAFF, _under(_in_console)),
+    OrderCase(
+        "console fault photo",
+        STAFF,
+        lambda t, me: _in_console(t) + f"attachments/{t.attachment.token}/",
+    ),
+    OrderCase(
+        "console thumbnail",
+        STAFF,
+        lambda t, me: _in_console(t) + f"attachments/{t.attachment.token}/?thumb=1",
+    ),
+    OrderCase(
+        "console signature",
+        STAFF,
+        lambda t, me: _in_console(t) + f"attachments/{t.signature.token}/",
+    ),
+    OrderCase(
+        "console B's photo under A's order",
+        STAFF,
+        lambda t, me: _in_console(me) + f"attachments/{t.attachment.token}/",
+    ),
+    *[
+        OrderCase(f"console {action}", STAFF, _under(_in_console, f"{action}/"), "post")
+        for action in console_views.ACTIONS
+    ],
+    OrderCase(
+        "console follow-up resolve",
+        STAFF,
+        lambda t, me: f"/console/work-orders/follow-ups/{t.follow_up.pk}/resolve/",
+        "post",
+    ),
+    # the technician's workbench (A's technician)
+    OrderCase("tech job", TECHNICIAN, _under(_on_bench)),
+    OrderCase(
+        "tech fault photo",
+        TECHNICIAN,
+        lambda t, me: _on_bench(t) + f"attachments/{t.attachment.token}/",
+    ),
+    OrderCase(
+        "tech thumbnail",
+        TECHNICIAN,
+        lambda t, me: _on_bench(t) + f"attachments/{t.attachment.token}/thumbnail/",
+    ),
+    OrderCase(
+        "tech signature",
+        TECHNICIAN,
+        lambda t, me: _on_bench(t) + f"attachments/{t.signature.token}/",
+    ),
+    OrderCase(
+        "tech B's photo under A's job",
+        TECHNICIAN,
+        lambda t, me: _on_bench(me) + f"attachments/{t.attachment.token}/",
+    ),
+    *[
+        OrderCase(f"tech {action}", TECHNICIAN, _under(_on_bench, f"{action}/"), "post")
+        for action in technician_views.ACTIONS
+    ],
+    # the customer's pages (A's customer, signed in)
+    OrderCase("my order", CUSTOMER, _under(_in_my_orders)),
+    *[
+        OrderCase(f"my order {action}", CUSTOMER, _under(_in_my_orders, f"{action}/"), "post")
+        for action in customer_views._ACTIONS
+    ],
+    # files are served to whoever relates to the order, or holds its tracking link
+    OrderCase("file", EVERYONE, lambda t, me: f"/attachments/{t.attachment.token}/"),
+    OrderCase(
+        "file thumbnail", EVERYONE, lambda t, me: f"/attachments/{t.attachment.token}/thumb/"
+    ),
+    OrderCase(
+        "B's file with A's tracking link",
+        EVERYONE,
+        lambda t, me: f"/attachments/{t.attachment.token}/?t={me.work_order.tracking_token}",
+    ),
+    OrderCase(
+        "report done page of B's order under A's code",
+        CUSTOMER,
+        lambda t, me: f"/report/{me.org.code}/done/{t.work_order.tracking_token}/",
+    ),
+    # the API (staff, technician and customer of A; the reads for staff are API_DETAIL_CASES)
+    *[
+        OrderCase(f"api {tail or 'detail'}", (*TECHNICIAN, *CUSTOMER), _under(_in_api, tail))
+        for tail in ("", "events/", "attachments/")
+    ],
+    *[
+        OrderCase(f"api {action}", EVERYONE, _under(_in_api, f"{action}/"), "api")
+        for action in API_ORDER_ACTIONS
+    ],
+]
+
+
+def _order_payload(me: Tenant) -> dict[str, Any]:
+    """Whatever any action asks for, naming the caller's own rows only: a valid request for
+    the caller's own order, a tampering one for B's."""
+    return {
+        "reason": "篡改",
+        "text": "篡改",
+        "note": "篡改",
+        "resolution": "篡改",
+        "diagnosis": "篡改",
+        "work_done": "篡改",
+        "comment": "篡改",
+        "outlet": me.outlet.pk,
+        "technician": me.technician.pk,
+        "fault_type": me.fault_type.pk,
+        "priority": "urgent",
+        "start": "2030-01-07T09:00",
+        "end": "2030-01-07T11:00",
+        "date": "2030-01-07",
+        "start_time": "09:00",
+        "end_time": "11:00",
+        "outcome": VisitOutcome.FIXED,
+        "kind": AttachmentKind.AFTER_PHOTO,
+        "attitude": 5,
+        "professionalism": 5,
+        "responsiveness": 5,
+        "transparency": 5,
+    }
+
+
+def _ask(client: Client, case: OrderCase, target: Any, me: Tenant) -> Any:
+    url = case.url(target, me)
+    if case.method == "post":
+        return client.post(url, _order_payload(me))
+    if case.method == "api":
+        return client.post(url, _order_payload(me), content_type="application/json")
+    return client.get(url)
+
+
+@pytest.mark.parametrize("case", ORDER_CASES, ids=[c.name for c in ORDER_CASES])
+def test_work_order_urls_of_other_organisation_answer_404_and_change_nothing(world, case):
+    for persona in case.personas:
+        # given a person of A, and B's order with its visits, events, files and rating
+        client = _login(PERSONAS[persona](world))
+        before = _order_state(world.b)
+        # when they open or post B's order (or file), then the same on their own
+        other = _ask(client, case, world.b, world.a)
+        own = _ask(client, case, world.a, world.a)
+        # then B's answers 404 and nothing of B's order changed
+        assert (persona, other.status_code) == (persona, 404)
+        assert _order_state(world.b) == before
+        if case.method == "api":
+            missing = _ask(client, case, MISSING, world.a)
+            assert (persona, other.json()) == (persona, missing.json())
+        # and their own is not refused as missing: a page opens, an action is answered
+        # (done, or refused for its state or their role, but never 404)
+        if case.method == "get":
+            assert (persona, own.status_code) == (persona, 200)
+        else:
+            assert (persona, own.status_code) != (persona, 404)
+
+
+def _intake_counts() -> dict[str, int]:
+    return {
+        "orders": WorkOrder.objects.count(),
+        "customers": Customer.objects.count(),
+        "addresses": Address.objects.count(),
+    }
+
+
+def _console_intake(t: Tenant) -> dict[str, Any]:
+    """A phone call taken in the console for A's customer, naming A's rows only."""
+    return {
+        "customer_name": t.customer.name,
+        "phone": t.customer.phone,
+        "existing_address": t.address.pk,
+        "asset": t.asset.pk,
+        "category": t.category.pk,
+        "brand": t.brand.pk,
+        "product_model": t.product_model.pk,
+        "service_type": t.service_type.pk,
+        "fault_type": t.fault_type.pk,
+        "description": "空调漏水",
+        "fulfilment_mode": FulfilmentMode.ON_SITE,
+        "outlet": t.outlet.pk,
+        "priority": "normal",
+    }
+
+
+# (a field of the intake, the fields with an error when it names B's row)
+CONSOLE_INTAKE_TAMPER_CASES: list[tuple[str, set[str]]] = [
+    ("category", {"category"}),
+    ("brand", {"brand"}),
+    ("product_model", {"product_model"}),
+    ("service_type", {"service_type"}),
+    ("fault_type", {"fault_type"}),
+    ("outlet", {"outlet"}),
+    # a known caller's address and device are checked to be theirs (one form-wide error; without
+    # an address the on-site order then also lacks its street)
+    ("existing_address", {"__all__", "street"}),
+    ("asset", {"__all__"}),
+]
+
+
+def test_console_intake_with_own_rows_creates_the_order(world):
+    # The control for the tampering cases below: the same call with A's rows is taken.
+    client = _login(world.agent)
+    before = _intake_counts()
+    response = client.post("/console/work-orders/new/", _console_intake(world.a))
+    assert response.status_code == 302, response.context["form"].errors
+    assert _intake_counts() == before | {"orders": before["orders"] + 1}
+
+
+@pytest.mark.parametrize(
+    ("field_name", "errors"),
+    CONSOLE_INTAKE_TAMPER_CASES,
+    ids=[c[0] for c in CONSOLE_INTAKE_TAMPER_CASES],
+)
+def test_console_intake_naming_other_organisation_rows_is_refused(world, field_name, errors):
+    # given Agnes taking a call, the form naming one of B's rows
+    client = _login(world.agent)
+    payload = _console_intake(world.a) | {field_name: _console_intake(world.b)[field_name]}
+    before = _intake_counts()
+    # when she saves it
+    response = client.post("/console/work-orders/new/", payload)
+    # then the form comes back with an error there, and nothing was written
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == errors
+    assert _intake_counts() == before
+
+
+# (a field of the API's intake, the row of a tenant it names)
+API_INTAKE_TAMPER_CASES: list[tuple[str, Callable[[Any], int]]] = [
+    ("organization", lambda t: t.org.pk),
+    ("service_type", lambda t: t.service_type.pk),
+    ("fault_type", lambda t: t.fault_type.pk),
+    ("category", lambda t: t.category.pk),
+    ("brand", lambda t: t.brand.pk),
+    ("product_model", lambda t: t.product_model.pk),
+    ("asset", lambda t: t.asset.pk),
+    ("outlet", lambda t: t.outlet.pk),
+]
+
+
+@pytest.mark.parametrize(
+    ("field_name", "row"), API_INTAKE_TAMPER_CASES, ids=[c[0] for c in API_INTAKE_TAMPER_CASES]
+)
+def test_api_intake_naming_other_organisation_rows_answers_like_missing_rows(
+    world, field_name, row
+):
+    # given Agnes creating an order for A's customer through the API
+    client = _login(world.agent)
+    base = {
+        "customer": {"name": world.a.customer.name, "phone": world.a.customer.phone},
+        "service_type": world.a.service_type.pk,
+        "description": "手机屏幕碎了",
+        "fulfilment_mode": FulfilmentMode.CARRY_IN,
+        "channel": Channel.PHONE,
+    }
+    before = _intake_counts()
+    # when one field names B's row, then a row that does not exist
+    other = client.post(
+        "/api/v1/work-orders/", base | {field_name: row(world.b)}, content_type="application/json"
+    )
+    missing = client.post(
+        "/api/v1/work-orders/", base | {field_name: row(MISSING)}, content_type="application/json"
+    )
+    # then both get the same refusal and nothing was written
+    assert other.status_code in (400, 404)
+    assert (other.status_code, other.json()) == (missing.status_code, missing.json())
+    assert _intake_counts() == before
+    # and the same order naming A's row is created
+    own = client.post(
+        "/api/v1/work-orders/", base | {field_name: row(world.a)}, content_type="application/json"
+    )
+    assert own.status_code == 201, own.json()
+
+
+# (persona, url, the text of A that must be on the page)
+PERSONA_LIST_CASES: list[tuple[str, str, Callable[[Tenant], list[str]]]] = [
+    ("technician", "/tech/jobs/", lambda t: [t.work_order.number]),
+    ("customer", "/my/orders/", lambda t: [t.work_order.number]),
+]
+
+
+@pytest.mark.parametrize(
+    ("persona", "url", "own_texts"), PERSONA_LIST_CASES, ids=[c[1] for c in PERSONA_LIST_CASES]
+)
+def test_technician_and_customer_lists_show_nothing_of_other_organisation(
+    world, persona, url, own_texts
+):
+    response = _login(PERSONAS[persona](world)).get(url)
+    assert response.status_code == 200
+    html = _html(response)
+    assert [text for text in own_texts(world.a) if text not in html] == []
+    assert [text for text in world.b.names if text in html] == []
+
+
+@pytest.mark.parametrize("persona", sorted(PERSONAS))
+def test_api_work_order_list_shows_only_own_orders(world, persona):
+    # given a person of A in any capacity: staff, technician or customer
+    client = _login(PERSONAS[persona](world))
+    # when they list work orders
+    response = client.get("/api/v1/work-orders/")
+    # then they get A's order alone
+    assert response.status_code == 200
+    assert [row["number"] for row in response.json()["results"]] == [world.a.work_order.number]
+
+
+def test_api_work_order_list_shows_only_b_to_oscar_and_nothing_to_a_stranger(world, customer):
+    numbers = [
+        [row["number"] for row in _login(user).get("/api/v1/work-orders/").json()["results"]]
+        for user in (world.b.admin_user, customer)
+    ]
+    assert numbers == [[world.b.work_order.number], []]
+
+
+def test_tracking_link_of_other_organisation_reads_but_does_not_act(world):
+    # The link is the secret: whoever holds it may read the order (that is what it is for);
+    # acting on it needs the order's customer. Given A's customer holding B's link
+    client = _login(world.a.customer_user)
+    token = world.b.work_order.tracking_token
+    before = _order_state(world.b)
+    # when they open it, and post every customer action to it
+    page = client.get(f"/t/{token}/")
+    answers = {
+        action: client.post(f"/t/{token}/{action}/", _order_payload(world.a)).status_code
+        for action in customer_views._ACTIONS
+    }
+    # then the page shows the order as its customer sees it (no staff-only note), every
+    # action is refused until the order's phone confirms it, and nothing changed
+    assert page.status_code == 200
+    assert world.b.note.reason not in _html(page)
+    assert answers == dict.fromkeys(customer_views._ACTIONS, 403)
+    assert _order_state(world.b) == before
+    # while their own link lets them act (here: refused for the order's state, not for them)
+    own = client.post(f"/t/{world.a.work_order.tracking_token}/urge/")
+    assert own.status_code == 409
+
+
+# The public report form of A (报修, /report/<A's code>/) asked about B's catalog rows answers
+# exactly as about rows that do not exist. (name, url(target, caller), A's text on A's answer)
+REPORT_CASES: list[tuple[str, Callable[[Any, Tenant], str], Callable[[Tenant], list[str]]]] = [
+    (
+        "estimate",
+        lambda t, me: (
+            f"/report/{me.org.code}/estimate/"
+            f"?fault_type={t.fault_type.pk}&product_model={t.product_model.pk}"
+        ),
+        lambda t: ["¥80"],
+    ),
+    (
+        "models of a category and brand",
+        lambda t, me: (
+            f"/report/{me.org.code}/choices/"
+            f"?part=models&category={t.category.pk}&brand={t.brand.pk}"
+        ),
+        lambda t: [t.product_model.name],
+    ),
+    (
+        "faults of a model",
+        lambda t, me: (
+            f"/report/{me.org.code}/choices/"
+            f"?part=faults&category={t.category.pk}&product_model={t.product_model.pk}"
+        ),
+        lambda t: [t.fault_type.name],
+    ),
+    ("report form", lambda t, me: f"/report/{me.org.code}/", lambda t: [t.service_type.name]),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "own_texts"), REPORT_CASES, ids=[c[0] for c in REPORT_CASES]
+)
+def test_report_form_naming_other_organisation_rows_answers_like_missing_rows(
+    world, client, name, url, own_texts
+):
+    # given a visitor on A's report form, asking about B's rows, missing rows and A's rows
+    other = client.get(url(world.b, world.a))
+    missing = client.get(url(MISSING, world.a))
+    own = client.get(url(world.a, world.a))
+    # then B's rows are treated as missing rows, and A's are shown
+    assert (other.status_code, missing.status_code, own.status_code) == (200, 200, 200)
+    if name != "report form":  # (the form itself carries a fresh key and CSRF token)
+        assert other.content == missing.content
+    assert [text for text in world.b.names if text in _html(other)] == []
+    assert [text for text in own_texts(world.a) if text not in _html(own)] == []
+
+
+# --- an order of A's network served by a partner ---------------------------------------------
+
+
+@pytest.fixture
+def served(world) -> SimpleNamespace:
+    """Partner P in A's network (``parent`` = A) with an outlet, an agent and an admin; an order
+    of A given to P's outlet, so P serves it (``service_organization``)."""
+    partner = OrganizationFactory(
+        name="丙维修站", code="org-p", kind="provider", parent=world.a.org
+    )
+    outlet = OutletFactory(organization=partner, name="丙网点", code="p-outlet")
+    order = services.workorder_create(
+        organization=world.a.org,
+        customer=world.a.customer,
+        service_type=world.a.service_type,
+        description="丙代修:洗衣机漏水",
+        channel=Channel.PHONE,
+        fulfilment_mode=FulfilmentMode.ON_SITE,
+        address=world.a.address,
+        outlet=outlet,
+        actor=Actor(user=world.a.admin_user, role="agent"),
+        notify_customer=False,
+    ).work_order
+    assert order.service_organization_id == partner.pk
+    return SimpleNamespace(
+        org=partner,
+        outlet=outlet,
+        agent=_member(partner, "agent", "+8613900000031", "Pat"),
+        admin_user=_member(partner, "admin", "+8613900000032", "Paula"),
+        order=order,
+    )
+
+
+def test_partner_sees_the_order_it_serves(world, served):
+    number = served.order.number
+    # given P's agent
+    client = _login(served.agent)
+    # when they open their queue, the order and its timeline in the console and the API
+    queue = client.get("/console/work-orders/")
+    detail = client.get(f"/console/work-orders/{number}/")
+    api = client.get("/api/v1/work-orders/")
+    api_detail = client.get(f"/api/v1/work-orders/{number}/")
+    api_events = client.get(f"/api/v1/work-orders/{number}/events/")
+    # then they see the served order, and no other order of A or B
+    assert (queue.status_code, detail.status_code, api_detail.status_code) == (200, 200, 200)
+    assert [order.number for order, *_ in queue.context["rows"]] == [number]
+    html = _html(queue)
+    assert world.a.work_order.number not in html
+    assert [text for text in world.b.names if text in html] == []
+    assert [row["number"] for row in api.json()["results"]] == [number]
+    assert api_events.status_code == 200
+    assert len(api_events.json()) == served.order.events.count()
+    # and the owner, A, still sees it
+    assert _login(world.a.admin_user).get(f"/console/work-orders/{number}/").status_code == 200
+
+
+def test_partner_admin_sees_the_served_order_in_the_admin(world, served):
+    client = _login(served.admin_user)
+    orders = client.get(_admin_url("workorders.workorder", "changelist"))
+    events = client.get(_admin_url("workorders.workorderevent", "changelist"))
+    change = client.get(_admin_url("workorders.workorder", "change", served.order.pk))
+    assert [order.pk for order in orders.context["cl"].result_list] == [served.order.pk]
+    assert sorted(event.pk for event in events.context["cl"].result_list) == sorted(
+        served.order.events.values_list("pk", flat=True)
+    )
+    assert change.status_code == 200
+    # but not A's own order nor its follow-up: P serves one order, not A's network
+    own_order = _admin_url("workorders.workorder", "change", world.a.work_order.pk)
+    own_follow_up = _admin_url("feedback.followup", "change", world.a.follow_up.pk)
+    assert (client.get(own_order).status_code, client.get(own_follow_up).status_code) == (404, 404)
+
+
+def _served_urls(order: WorkOrder) -> list[tuple[str, str]]:
+    number = order.number
+    event = order.events.first()
+    assert event is not None
+    return [
+        ("get", f"/console/work-orders/{number}/"),
+        ("post", f"/console/work-orders/{number}/note/"),
+        ("get", f"/api/v1/work-orders/{number}/"),
+        ("get", f"/api/v1/work-orders/{number}/events/"),
+        ("api", f"/api/v1/work-orders/{number}/notes/"),
+        ("get", _admin_url("workorders.workorder", "change", order.pk)),
+        ("get", _admin_url("workorders.workorderevent", "change", event.pk)),
+    ]
+
+
+def _send(client: Client, method: str, url: str) -> Any:
+    if method == "api":
+        return client.post(url, {"text": "篡改"}, content_type="application/json")
+    if method == "post":
+        return client.post(url, {"text": "篡改"})
+    return client.get(url)
+
+
+def test_third_organisation_gets_404_on_a_served_order(world, served):
+    # given Oscar of B, neither owner nor server of the order
+    client = _login(world.b.admin_user)
+    before = _snapshot(served.order), served.order.events.count()
+    # when he opens or posts it anywhere
+    answers = [
+        (url, _send(client, method, url).status_code) for method, url in _served_urls(served.order)
+    ]
+    # then everything answers 404 and nothing changed
+    assert answers == [(url, 404) for _method, url in _served_urls(served.order)]
+    assert (_snapshot(served.order), served.order.events.count()) == before
+
+
+def test_partner_gets_404_on_the_owner_s_other_orders(world, served):
+    # P serves one order of A's network; A's other orders stay A's alone. Given P's admin
+    # and P's agent (who has no admin: there they are sent to the sign-in page)
+    before = _order_state(world.a)
+    for user, admin_too in ((served.admin_user, True), (served.agent, False)):
+        client = _login(user)
+        urls, served_urls = (
+            [
+                (method, url)
+                for method, url in _served_urls(order)
+                if admin_too or "/admin/" not in url
+            ]
+            for order in (world.a.work_order, served.order)
+        )
+        # when they open or post A's own order, then the order they serve
+        answers = [(url, _send(client, method, url).status_code) for method, url in urls]
+        served_answers = [
+            (url, _send(client, method, url).status_code) for method, url in served_urls
+        ]
+        # then A's answers 404 everywhere, the served one nowhere
+        assert answers == [(url, 404) for _method, url in urls]
+        assert [url for url, status in served_answers if status == 404] == []
+    assert _order_state(world.a) == before
 
 
 # --- admin ---------------------------------------------------------------------------------------
@@ -569,6 +1351,10 @@ ADMIN_OBJECTS: dict[str, str] = {
     "catalog.pricelistitem": "price_item",
     "customers.customer": "customer",
     "dispatch.technician": "technician",
+    "workorders.workorder": "work_order",
+    "workorders.workorderevent": "event",
+    "feedback.rating": "rating",
+    "feedback.followup": "follow_up",
 }
 # Rows that go with the admin objects above (inlines): they must not change either.
 INLINE_OBJECTS: dict[str, list[str]] = {
@@ -576,6 +1362,23 @@ INLINE_OBJECTS: dict[str, list[str]] = {
     "catalog.faulttype": ["fault_line"],
     "customers.customer": ["address", "asset"],
     "dispatch.technician": ["technician_skill"],
+    "workorders.workorder": ["visit", "attachment", "signature"],
+}
+# Admins for looking only: every change of an order is a service call that records an event, so
+# nobody (A's admin included) adds, changes or deletes orders or events in the admin. Their
+# change page opens read-only; their delete page and any POST answer 403.
+READ_ONLY_ADMINS = frozenset({"workorders.workorder", "workorders.workorderevent"})
+# Admins without an add form, and why (they are not in ADD_FORMS / ADD_TAMPER_CASES).
+NO_ADD_FORM: dict[str, str] = {
+    "accounts.organization": "a platform task",
+    "workorders.workorder": "read-only: orders are made by the services (console, API, 报修)",
+    "workorders.workorderevent": "read-only: events are written by the services",
+    "feedback.rating": "only the customer rates, through rating_submit",
+}
+# Admins scoped to orders the organisation owns OR serves (lookup prefix to the order).
+OWNED_OR_SERVED: dict[str, str] = {
+    "workorders.workorder": "",
+    "workorders.workorderevent": "work_order__",
 }
 ADMIN_PAGES = ["change", "delete", "history"]
 
@@ -623,13 +1426,13 @@ def test_admin_pages_of_other_organisation_answer_404_and_change_nothing(
     client = _login(world.a.admin_user)
     obj = getattr(world.b, ADMIN_OBJECTS[label])
     related = [obj] + [getattr(world.b, name) for name in INLINE_OBJECTS.get(label, [])]
-    before = [_snapshot(row) for row in related]
+    before = [_snapshot(row) for row in related], _order_state(world.b)
     url = _admin_url(label, page, obj.pk)
     # when she opens or posts B's change, delete or history page
     response = client.get(url) if method == "get" else client.post(url, _tamper_payload())
-    # then it answers 404 and B's rows are still there, unchanged
+    # then it answers 404 and B's rows (and B's work order) are still there, unchanged
     assert response.status_code == 404
-    assert [_snapshot(row) for row in related] == before
+    assert ([_snapshot(row) for row in related], _order_state(world.b)) == before
 
 
 @pytest.mark.parametrize("page", ADMIN_PAGES)
@@ -647,18 +1450,62 @@ def test_admin_pages_of_own_object_open(world, label, page):
     obj = getattr(world.a, ADMIN_OBJECTS[label])
     # when she opens its page
     response = client.get(_admin_url(label, page, obj.pk))
-    # then it opens; only deleting her own organisation is a platform task
-    expected = 403 if (label, page) == ("accounts.organization", "delete") else 200
-    assert response.status_code == expected
+    # then it opens; deleting her own organisation is a platform task, and orders and their
+    # events are for looking only (their change page opens read-only)
+    refused = (label, page) == ("accounts.organization", "delete") or (
+        label in READ_ONLY_ADMINS and page == "delete"
+    )
+    assert response.status_code == (403 if refused else 200)
+    # and nothing of B is on it (no choice of a select, no inline row, no history entry)
+    html = _html(response)
+    assert [text for text in world.b.names if text in html] == []
+    if label in READ_ONLY_ADMINS and page == "change":
+        assert response.context["has_change_permission"] is False
+        assert 'name="_save"' not in html
+
+
+@pytest.mark.parametrize("label", sorted(READ_ONLY_ADMINS))
+def test_read_only_admins_refuse_every_write_on_own_objects(world, label):
+    # given Alice and A's own order (or event)
+    client = _login(world.a.admin_user)
+    obj = getattr(world.a, ADMIN_OBJECTS[label])
+    before = _order_state(world.a), _snapshot(obj)
+    # when she posts its change page, confirms its deletion or opens the add form
+    change = client.post(_admin_url(label, "change", obj.pk), _tamper_payload())
+    delete = client.post(_admin_url(label, "delete", obj.pk), {"post": "yes"})
+    add = client.get(_admin_url(label, "add"))
+    # then every one is refused and nothing changed
+    assert (change.status_code, delete.status_code, add.status_code) == (403, 403, 403)
+    assert (_order_state(world.a), _snapshot(obj)) == before
 
 
 def _own_pks(tenant: Tenant, label: str) -> list[int]:
     model_class = apps.get_model(label)
     if label == "accounts.organization":
         return [tenant.org.pk]
-    return sorted(
-        model_class._default_manager.filter(organization=tenant.org).values_list("pk", flat=True)
-    )
+    if label in OWNED_OR_SERVED:
+        prefix = OWNED_OR_SERVED[label]
+        scope = Q(**{f"{prefix}organization": tenant.org}) | Q(
+            **{f"{prefix}service_organization": tenant.org}
+        )
+    else:
+        scope = Q(organization=tenant.org)
+    return sorted(model_class._default_manager.filter(scope).values_list("pk", flat=True))
+
+
+def _tenant_filters(label: str, tenant: Tenant) -> list[dict[str, int]]:
+    """Changelist query parameters that pick the tenant's rows (events: by the tenant's
+    order, as the admin refuses lookups that span two relations)."""
+    if label == "accounts.organization":
+        return [{"id__exact": tenant.org.pk}]
+    if label == "workorders.workorder":
+        return [
+            {"organization__id__exact": tenant.org.pk},
+            {"service_organization__id__exact": tenant.org.pk},
+        ]
+    if label == "workorders.workorderevent":
+        return [{"work_order__id__exact": tenant.work_order.pk}]
+    return [{"organization__id__exact": tenant.org.pk}]
 
 
 @pytest.mark.parametrize("label", sorted(ADMIN_OBJECTS))
@@ -677,10 +1524,13 @@ def test_admin_changelist_lists_only_own_rows(world, label):
 @pytest.mark.parametrize("label", sorted(ADMIN_OBJECTS))
 def test_admin_changelist_filtered_by_other_organisation_is_empty(world, label):
     client = _login(world.a.admin_user)
-    lookup = "id__exact" if label == "accounts.organization" else "organization__id__exact"
-    response = client.get(_admin_url(label, "changelist"), {lookup: world.b.org.pk})
-    assert response.status_code == 200
-    assert list(response.context["cl"].result_list) == []
+    for query in _tenant_filters(label, world.b):
+        response = client.get(_admin_url(label, "changelist"), query)
+        assert (query, response.status_code) == (query, 200)
+        assert (query, list(response.context["cl"].result_list)) == (query, [])
+    # while the same filter naming A keeps A's rows
+    own = client.get(_admin_url(label, "changelist"), _tenant_filters(label, world.a)[0])
+    assert sorted(obj.pk for obj in own.context["cl"].result_list) == _own_pks(world.a, label)
 
 
 @pytest.mark.parametrize("label", sorted(ADMIN_OBJECTS))
@@ -733,7 +1583,9 @@ def _management(prefix: str, total: int = 0) -> dict[str, str]:
     }
 
 
-# A valid add-form payload for each tenant admin, pointing at A's objects only.
+# A valid add-form payload for each tenant admin, pointing at A's objects only. The admins in
+# NO_ADD_FORM have none (read-only work orders and events, ratings, organisations): their add
+# page answers 403, so they have no add form here and no ADD_TAMPER_CASES.
 ADD_FORMS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
     "accounts.outlet": lambda t: {
         "organization": t.org.pk,
@@ -849,6 +1701,17 @@ ADD_FORMS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
         "skill_levels-0-skill": t.skill.pk,
         "skill_levels-0-level": "3",
     },
+    "feedback.followup": lambda t: {
+        "organization": t.org.pk,
+        "work_order": t.work_order.pk,
+        "rating": "",  # the rating's own follow-up exists already (one per rating)
+        "reason": "客户来电投诉",
+        "status": "open",
+        "assignee": t.admin_user.pk,
+        "resolution": "",
+        "resolved_at_0": "",
+        "resolved_at_1": "",
+    },
 }
 
 ADD_MODELS: dict[str, type[models.Model]] = {
@@ -863,6 +1726,7 @@ ADD_MODELS: dict[str, type[models.Model]] = {
     "catalog.pricelistitem": PriceListItem,
     "customers.customer": Customer,
     "dispatch.technician": Technician,
+    "feedback.followup": FollowUp,
 }
 
 
@@ -967,6 +1831,19 @@ ADD_TAMPER_CASES: list[AddTamper] = [
         "dispatch.technician",
         lambda b: {"skill_levels-0-skill": b.skill.pk},
     ),
+    AddTamper("follow-up in B", "feedback.followup", lambda b: {"organization": b.org.pk}),
+    AddTamper(
+        "follow-up of B's order", "feedback.followup", lambda b: {"work_order": b.work_order.pk}
+    ),
+    AddTamper("follow-up of B's rating", "feedback.followup", lambda b: {"rating": b.rating.pk}),
+    AddTamper(
+        "follow-up for B's admin", "feedback.followup", lambda b: {"assignee": b.admin_user.pk}
+    ),
+    AddTamper(
+        "follow-up for B's technician",
+        "feedback.followup",
+        lambda b: {"assignee": b.technician.user.pk},
+    ),
 ]
 
 
@@ -990,6 +1867,32 @@ def _counts() -> dict[str, int]:
         "opening_hours": OpeningHours.objects.count(),
         "technician_skills": TechnicianSkill.objects.count(),
     }
+
+
+def test_every_tenant_admin_has_an_add_form_or_a_reason_not_to():
+    assert set(ADD_FORMS) == set(ADMIN_OBJECTS) - set(NO_ADD_FORM)
+    assert {case.label for case in ADD_TAMPER_CASES} == set(ADD_FORMS)
+
+
+@pytest.mark.parametrize("label", sorted(NO_ADD_FORM))
+def test_admin_add_page_without_add_form_is_refused(world, label):
+    client = _login(world.a.admin_user)
+    model = apps.get_model(label)
+    before = model._default_manager.count()
+    assert client.get(_admin_url(label, "add")).status_code == 403
+    assert client.post(_admin_url(label, "add"), _tamper_payload()).status_code == 403
+    assert model._default_manager.count() == before
+
+
+@pytest.mark.parametrize("label", sorted(ADD_FORMS))
+def test_admin_add_page_offers_nothing_of_other_organisation(world, label):
+    # given Alice on an add form: every select, inline and autocomplete choice on it
+    client = _login(world.a.admin_user)
+    response = client.get(_admin_url(label, "add"))
+    # then it shows none of B's names
+    assert response.status_code == 200
+    html = _html(response)
+    assert [text for text in world.b.names if text in html] == []
 
 
 @pytest.mark.parametrize("label", sorted(ADD_FORMS))

@@ -170,9 +170,11 @@ class WorkOrderViewSet(
                 asset = Asset.objects.filter(pk=values["asset"], customer=customer).first()
                 if asset is None:
                     raise serializers.ValidationError({"asset": [_("Not this customer's.")]})
-            outlet = None
-            if values.get("outlet"):
-                outlet = get_object_or_404(Outlet, pk=values["outlet"])
+            # An outlet of the organisation's network; any other (another organisation's, or
+            # none) is the same 400, so the answer does not tell whether the id exists.
+            outlet = _pick(
+                Outlet, values.get("outlet"), services.serving_organization_ids(organization)
+            )
             result = services.workorder_create(
                 organization=organization,
                 customer=customer,

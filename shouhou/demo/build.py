@@ -12,11 +12,20 @@ Every name is fictional. Each vertical draws from its own ``random.Random`` with
 and always draws the same numbers whatever is in the database, so a build gives the same data
 every time. Rows are only created when missing (looked up by natural keys) and never updated,
 so a second build changes nothing. The demo password is hashed once for all demo users.
+
+Each vertical also gets 14–20 work orders in every status. They are made only through the
+work-order services (intake, accept, dispatch, appointment, visit, report, signature, completion,
+rating...), so every order has the event timeline a real one would have. An order is keyed by
+``demo-<vertical>-<nn>`` (its idempotency key): when it exists it is left alone, otherwise it is
+created and driven through all its steps. The services stamp the real time, so the whole story
+of an order happens at build time; appointments are set relative to it (later today, or at fixed
+hours in the coming days).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +34,8 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
+from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from shouhou.accounts.choices import CertificationTier, OrganizationKind, Role
 from shouhou.accounts.models import Membership, OpeningHours, Organization, Outlet, User
@@ -43,6 +54,39 @@ from shouhou.catalog.models import (
 from shouhou.customers.models import Address, Asset, Customer, add_months
 from shouhou.dispatch.models import Technician, TechnicianSkill
 from shouhou.dispatch.services import technician_onboard
+from shouhou.feedback.models import FollowUp, Rating
+from shouhou.feedback.services import rating_submit
+from shouhou.workorders.choices import (
+    Channel,
+    FulfilmentMode,
+    Priority,
+    VisitOutcome,
+    WorkOrderStatus,
+)
+from shouhou.workorders.models import Attachment, Visit, WorkOrder, WorkOrderEvent
+from shouhou.workorders.services import (
+    Actor,
+    serving_organization_ids,
+    visit_check_in,
+    visit_finish,
+    visit_set_en_route,
+    workorder_accept,
+    workorder_accept_assignment,
+    workorder_assign_outlet,
+    workorder_assign_technician,
+    workorder_cancel,
+    workorder_confirm_completion,
+    workorder_create,
+    workorder_decline_assignment,
+    workorder_hand_over,
+    workorder_hold,
+    workorder_ready_for_pickup,
+    workorder_receive_device,
+    workorder_report,
+    workorder_schedule,
+    workorder_sign,
+    workorder_urge,
+)
 
 VERTICALS: tuple[str, ...] = ("phone", "appliance", "auto")
 DEMO_PASSWORD = "shouhou-demo"
@@ -71,6 +115,12 @@ DEMO_MODELS: tuple[type[models.Model], ...] = (
     Customer,
     Address,
     Asset,
+    WorkOrder,
+    WorkOrderEvent,
+    Visit,
+    Attachment,
+    Rating,
+    FollowUp,
 )
 
 M = TypeVar("M", bound=models.Model)
@@ -464,8 +514,7 @@ class _Writer:
         return self.ensure(
             Organization,
             code=code,
-            defaults={"name": name, "kind": kind, "contact_phone": contact_phone,
-                      "parent": parent},
+            defaults={"name": name, "kind": kind, "contact_phone": contact_phone, "parent": parent},
         )
 
     def outlet(
@@ -1763,6 +1812,1028 @@ def _build_auto(w: _Writer, customer_user: User, superuser: User) -> None:
             )
 
 
+# --- work orders: every order driven through the services, so each has a real timeline --------
+
+S = WorkOrderStatus
+SUBMITTED, ACCEPTED, ASSIGNED, SCHEDULED = S.SUBMITTED, S.ACCEPTED, S.ASSIGNED, S.SCHEDULED
+IN_SERVICE, ON_HOLD, COMPLETED, CLOSED, CANCELLED = (
+    S.IN_SERVICE,
+    S.ON_HOLD,
+    S.COMPLETED,
+    S.CLOSED,
+    S.CANCELLED,
+)
+WEB, WECHAT, CALL, APP = Channel.WEB, Channel.WECHAT, Channel.PHONE, Channel.APP
+NORMAL, HIGH, URGENT = Priority.NORMAL, Priority.HIGH, Priority.URGENT
+
+# How far along the usual path each status is (on hold and cancelled depend on the order).
+_STAGE: dict[str, int] = {
+    SUBMITTED: 0,
+    ACCEPTED: 1,
+    ASSIGNED: 2,
+    SCHEDULED: 3,
+    IN_SERVICE: 4,
+    COMPLETED: 5,
+    CLOSED: 6,
+}
+
+
+@dataclass(frozen=True)
+class _OrderSpec:
+    """One demo work order: where its path through the services stops, and what it is about.
+
+    ``where`` is the outlet (phone), the workshop (car) or who serves it (appliance: "T" for the
+    demo technician, else an organisation code). ``at`` is the preferred window, which becomes
+    the appointment of scheduled orders: "today" / "today2" (later today) or "d<days>-<hour>".
+    ``variant``: "declined" (a first engineer gives it back), "absent" (the customer was not in;
+    rebooked), "hospital" (an urgent order at a hospital), "held-early" (on hold before
+    dispatch), "cancel-accepted" (cancelled after acceptance), "mechanic" (a mechanic assigned).
+    ``reason`` is the hold, cancellation or decline reason.
+    """
+
+    status: str
+    fault: str
+    channel: str
+    text: str
+    where: str = ""
+    priority: str = NORMAL
+    customer: str = ""  # "demo": the demo customer; otherwise a stranger owning a fitting device
+    models: tuple[str, ...] = ()  # only devices of these models (and the model when no device)
+    at: str = ""
+    urged: bool = False
+    reason: str = ""
+    rating: tuple[int, int, int, int] | None = None
+    comment: str = ""
+    variant: str = ""
+
+
+PHONE_ORDERS: tuple[_OrderSpec, ...] = (
+    _OrderSpec(
+        SUBMITTED,
+        "screen-cracked",
+        APP,
+        "早上出门摔了一下，屏幕右上角碎了，触摸有时候失灵。",
+        "sz-huaqiangbei",
+        at="d1-19",
+    ),
+    _OrderSpec(
+        SUBMITTED,
+        "battery-swelling",
+        WECHAT,
+        "手机后盖被顶起来一条缝，充电的时候发烫，不敢再充了。",
+        "sz-longgang",
+        priority=HIGH,
+        at="d1-10",
+        urged=True,
+    ),
+    _OrderSpec(
+        ACCEPTED,
+        "no-power",
+        CALL,
+        "昨晚还好好的，今天早上按电源键没反应，插充电器也不亮。",
+        "sz-huaqiangbei",
+        at="d1-14",
+    ),
+    _OrderSpec(
+        ASSIGNED,
+        "water-damage",
+        WEB,
+        "手机掉进洗手池，捞出来后黑屏，已经关机，没有再充电。",
+        "sz-nanshan",
+        priority=HIGH,
+        at="d1-10",
+    ),
+    _OrderSpec(
+        ASSIGNED,
+        "camera-blurry",
+        APP,
+        "后置摄像头拍照一直模糊，对焦来回拉不停。",
+        "sz-huaqiangbei",
+        at="d2-15",
+    ),
+    _OrderSpec(
+        SCHEDULED,
+        "screen-cracked",
+        WECHAT,
+        "屏幕摔裂了，今天下班想直接去店里换屏。",
+        "sz-huaqiangbei",
+        at="today",
+    ),
+    _OrderSpec(
+        SCHEDULED,
+        "fold-screen",
+        APP,
+        "内屏折痕位置出现一条亮线，那一块触摸失灵。",
+        "sz-huaqiangbei",
+        priority=HIGH,
+        at="d2-11",
+    ),
+    _OrderSpec(
+        IN_SERVICE,
+        "no-charging",
+        WEB,
+        "充电线要压着一个角度才能充进去，一松手就断。",
+        "sz-futian-cbd",
+    ),
+    _OrderSpec(
+        IN_SERVICE,
+        "system-lag",
+        APP,
+        "升级系统后一直反复重启，卡在开机画面。",
+        "sz-huaqiangbei",
+    ),
+    _OrderSpec(
+        ON_HOLD,
+        "screen-cracked",
+        CALL,
+        "屏幕花屏，下半部分有几条绿色竖线。",
+        "sz-huaqiangbei",
+        reason="屏幕总成缺货，已向深圳总仓调货，预计 2 天到店",
+    ),
+    _OrderSpec(
+        COMPLETED,
+        "battery-swelling",
+        WECHAT,
+        "电池越来越不耐用，最近发现后盖有点鼓。",
+        "sz-baoan",
+    ),
+    _OrderSpec(
+        CLOSED,
+        "battery-swelling",
+        APP,
+        "电池续航明显下降，半天就没电了，背面有点鼓。",
+        "sz-huaqiangbei",
+        customer="demo",
+        rating=(5, 5, 5, 5),
+        comment="换电池很快，店员很耐心，还帮我清理了充电口。",
+    ),
+    _OrderSpec(
+        CLOSED,
+        "no-sound",
+        CALL,
+        "打电话听不清对方说话，听筒声音很小。",
+        "sz-luohu",
+        rating=(1, 2, 2, 1),
+        comment="排队一个多小时，修完听筒声音还是偏小，体验很差。",
+    ),
+    _OrderSpec(
+        CANCELLED,
+        "no-power",
+        WEB,
+        "手机突然关机后再也开不了机。",
+        "sz-longhua",
+        reason="数据已经备份好了，决定换新手机，不修了",
+    ),
+)
+APPLIANCE_ORDERS: tuple[_OrderSpec, ...] = (
+    _OrderSpec(
+        SUBMITTED,
+        "ac-no-cooling",
+        CALL,
+        "医院住院部三楼护士站的柜机不制冷，病区温度已经 30 度，请尽快派人。",
+        priority=URGENT,
+        models=("kfr-72lw",),
+        urged=True,
+        variant="hospital",
+    ),
+    _OrderSpec(SUBMITTED, "washer-no-drain", WECHAT, "洗完衣服不排水，面板显示 E21。", at="d1-09"),
+    _OrderSpec(
+        SUBMITTED,
+        "heater-no-ignition",
+        APP,
+        "燃气热水器打火咔咔响但就是点不着，家里没热水洗澡。",
+        priority=HIGH,
+        models=("jsq25",),
+        at="d1-14",
+        urged=True,
+    ),
+    _OrderSpec(
+        ACCEPTED,
+        "fridge-no-cooling",
+        WEB,
+        "冰箱一直在响，但冷藏室不冷，菜放一天就坏了。",
+        at="d2-09",
+    ),
+    _OrderSpec(
+        ACCEPTED,
+        "ac-error-code",
+        CALL,
+        "空调显示 E1 然后自己关机，重新开也一样。",
+        at="d1-14",
+    ),
+    _OrderSpec(
+        ASSIGNED,
+        "ac-outdoor-noise",
+        APP,
+        "外机一开就嗡嗡响，还带着振动，邻居都来敲门了。",
+        "T",
+        at="d1-09",
+    ),
+    _OrderSpec(
+        ASSIGNED,
+        "washer-noise",
+        WEB,
+        "滚筒洗衣机脱水时整台机器在跳，声音特别大。",
+        "anjia",
+        at="d2-14",
+        reason="今天片区在滨江，赶不过去",
+        variant="declined",
+    ),
+    _OrderSpec(
+        SCHEDULED,
+        "ac-no-cooling",
+        WECHAT,
+        "空调开了一个小时还是不凉，外机好像不转。",
+        "T",
+        priority=HIGH,
+        at="today",
+    ),
+    _OrderSpec(
+        SCHEDULED,
+        "ac-leaking",
+        APP,
+        "客厅空调室内机往下滴水，地板上接了一盆。",
+        "T",
+        at="today2",
+    ),
+    _OrderSpec(
+        SCHEDULED,
+        "fridge-frost",
+        APP,
+        "冰箱冷冻室结了厚厚一层霜，抽屉都快拉不开了。",
+        "qingfeng",
+        customer="demo",
+        models=("bcd-460",),
+        at="d1-14",
+        urged=True,
+    ),
+    _OrderSpec(
+        SCHEDULED,
+        "ac-no-cooling",
+        CALL,
+        "次卧空调制冷很弱，开一晚上屋里还是闷热。",
+        "T",
+        at="d2-09",
+        variant="absent",
+    ),
+    _OrderSpec(
+        SCHEDULED,
+        "heater-no-heat",
+        WEB,
+        "电热水器加热指示灯不亮，洗澡水一直是凉的。",
+        "suxiu",
+        models=("f6030",),
+        at="d1-10",
+    ),
+    _OrderSpec(
+        IN_SERVICE,
+        "ac-no-cooling",
+        CALL,
+        "家里有八十多岁的老人，空调突然不制冷，屋里已经 35 度了。",
+        "T",
+        priority=URGENT,
+    ),
+    _OrderSpec(
+        IN_SERVICE,
+        "fridge-no-cooling",
+        APP,
+        "冰箱压缩机一直响，冷冻室的肉都化了。",
+        "anjia",
+        priority=HIGH,
+    ),
+    _OrderSpec(
+        ON_HOLD,
+        "ac-outdoor-noise",
+        APP,
+        "空调外机运转时咯噔咯噔响，声音越来越大。",
+        "T",
+        reason="室外风机电机损坏，已申请配件，到货后预约二次上门",
+    ),
+    _OrderSpec(
+        ON_HOLD,
+        "washer-door-leak",
+        CALL,
+        "洗衣服的时候门口往外渗水，门封圈有个破口。",
+        reason="已过保修期，等待客户确认维修费用（约 230 元）",
+        variant="held-early",
+    ),
+    _OrderSpec(
+        COMPLETED,
+        "ac-no-cooling",
+        APP,
+        "书房空调制冷效果很差，出风是温的。",
+        "T",
+        customer="demo",
+        models=("kfr-35gw",),
+    ),
+    _OrderSpec(
+        CLOSED,
+        "ac-leaking",
+        WECHAT,
+        "主卧挂机一直往下滴水，墙面都湿了。",
+        "T",
+        rating=(5, 5, 4, 5),
+        comment="师傅准时上门，讲解很清楚，还顺手清洗了滤网。",
+    ),
+    _OrderSpec(
+        CLOSED,
+        "washer-noise",
+        WEB,
+        "洗衣机脱水时有很响的金属摩擦声。",
+        "suxiu",
+        rating=(2, 2, 1, 2),
+        comment="修完第二天又开始响，收费也没有提前说清楚。",
+    ),
+    _OrderSpec(
+        CANCELLED,
+        "heater-no-heat",
+        APP,
+        "电热水器通电后水温一直上不去。",
+        models=("f6030",),
+        reason="已经买了新热水器，不需要维修了",
+        variant="cancel-accepted",
+    ),
+)
+GERMAN_CARS = ("deman-d5", "deman-x3", "laiyin-r7")
+JAPANESE_CARS = ("yingye-lingfeng", "yingye-shanlan")
+ELECTRIC_CARS = ("lanjing-e7", "lanjing-h5")
+AUTO_ORDERS: tuple[_OrderSpec, ...] = (
+    _OrderSpec(
+        SUBMITTED,
+        "brake-wear",
+        APP,
+        "刹车时有吱吱的金属摩擦声，仪表提示刹车片磨损。",
+        "kxyc-jinjiang",
+        at="d1-10",
+    ),
+    _OrderSpec(
+        SUBMITTED,
+        "ac-no-cooling",
+        WECHAT,
+        "空调出风是热的，开了二十分钟都不凉。",
+        "kxyc-jinjiang",
+        priority=HIGH,
+        at="d1-14",
+        urged=True,
+    ),
+    _OrderSpec(
+        ACCEPTED,
+        "engine-light",
+        CALL,
+        "发动机故障灯亮了，起步的时候车有点抖。",
+        "kxyc-gaoxin",
+        models=GERMAN_CARS,
+        at="d2-09",
+    ),
+    _OrderSpec(
+        ACCEPTED,
+        "pulling",
+        WEB,
+        "上高速松开方向盘车就往右跑，轮胎内侧磨得厉害。请就近安排门店。",
+        at="d2-14",
+    ),
+    _OrderSpec(
+        ASSIGNED,
+        "oil-leak",
+        APP,
+        "车位地上每天早上都有一小滩油。",
+        "kxyc-jinjiang",
+        at="d1-09",
+        variant="mechanic",
+    ),
+    _OrderSpec(
+        ASSIGNED,
+        "timing-chain",
+        WEB,
+        "冷车启动时发动机哗啦哗啦响几秒钟。",
+        "kxyc-qingyang",
+        models=GERMAN_CARS,
+        at="d3-10",
+    ),
+    _OrderSpec(
+        SCHEDULED,
+        "gearbox-jerk",
+        WECHAT,
+        "低速换挡顿挫很明显，像被人从后面推了一下。",
+        "kxyc-jinjiang",
+        at="today",
+    ),
+    _OrderSpec(
+        SCHEDULED,
+        "body-scratch",
+        APP,
+        "倒车时右后门被柱子刮了一道，漆掉了一块。",
+        "kxyc-pidu",
+        at="d1-10",
+    ),
+    _OrderSpec(
+        IN_SERVICE,
+        "ac-no-cooling",
+        APP,
+        "空调只吹自然风，一点都不凉，车里特别闷。",
+        "kxyc-jinjiang",
+        customer="demo",
+        models=("lanjing-e7",),
+    ),
+    _OrderSpec(
+        IN_SERVICE,
+        "cvt-whine",
+        WEB,
+        "加速时有嗡嗡声，转速上去了车速却上不去。",
+        "kxyc-longquanyi",
+        models=JAPANESE_CARS,
+    ),
+    _OrderSpec(
+        ON_HOLD,
+        "hv-battery",
+        APP,
+        "仪表提示动力电池故障，续航一下子少了一半。",
+        "kxyc-wuhou",
+        priority=HIGH,
+        models=ELECTRIC_CARS,
+        reason="动力电池模组需向厂家订货，预计 5 个工作日到店",
+    ),
+    _OrderSpec(COMPLETED, "brake-wear", WECHAT, "刹车踩下去软软的，还有异响。", "kxyc-jinjiang"),
+    _OrderSpec(
+        CLOSED,
+        "engine-light",
+        CALL,
+        "发动机故障灯亮，怠速时方向盘抖。",
+        "kxyc-jinjiang",
+        rating=(5, 4, 5, 5),
+        comment="检测很仔细，报价透明，没有乱推销项目。",
+    ),
+    _OrderSpec(
+        CLOSED,
+        "motor-noise",
+        APP,
+        "车速到六十公里以上电机有啸叫声。",
+        "kxyc-xindu",
+        models=ELECTRIC_CARS,
+        rating=(4, 5, 3, 4),
+        comment="修好了，就是等配件多等了一天。",
+    ),
+    _OrderSpec(
+        CLOSED,
+        "gearbox-jerk",
+        WEB,
+        "自动挡升挡时冲击感明显，堵车时更难受。",
+        "kxyc-chenghua",
+        rating=(2, 1, 1, 2),
+        comment="说好半天取车，结果拖到第二天，也没人主动通知。",
+    ),
+    _OrderSpec(
+        CANCELLED,
+        "12v-battery",
+        CALL,
+        "早上车打不着火，仪表灯很暗。",
+        "kxyc-jinniu",
+        priority=URGENT,
+        reason="已叫道路救援搭电，车辆能正常启动了",
+    ),
+)
+# What the technician found and did, per vertical and fault.
+ORDER_REPORTS: dict[str, dict[str, tuple[str, str]]] = {
+    "phone": {
+        "no-charging": ("尾插小板触点氧化松动，充电接触不良。", "更换尾插小板，充电测试正常。"),
+        "system-lag": (
+            "系统分区损坏，升级包校验失败。",
+            "备份数据后刷入最新稳定版系统，不再反复重启。",
+        ),
+        "screen-cracked": ("屏幕总成破损，显示异常。", "更换原装屏幕总成并重新打防水胶。"),
+        "battery-swelling": (
+            "电池鼓包，健康度 71%。",
+            "更换原装电池并重新贴易拉胶，续航测试正常。",
+        ),
+        "no-sound": (
+            "听筒防尘网堵塞，听筒本体音量偏低。",
+            "更换听筒并清理防尘网，通话测试正常。",
+        ),
+    },
+    "appliance": {
+        "ac-no-cooling": (
+            "低压管焊点渗漏，冷媒不足。",
+            "补焊漏点，抽真空后加注 R32 冷媒，出风温度 12℃。",
+        ),
+        "ac-outdoor-noise": ("室外风机电机轴承磨损，运行异响。", "更换室外风机电机，运行平稳。"),
+        "ac-leaking": ("排水管被异物堵塞，坡度不足。", "疏通排水管并重新调整坡度，试机不再滴水。"),
+        "fridge-no-cooling": (
+            "压缩机启动困难，系统内有杂质。",
+            "更换压缩机和干燥过滤器，加注 R600a 冷媒。",
+        ),
+        "washer-noise": ("滚筒轴承磨损，脱水时晃动异响。", "更换滚筒轴承套件，脱水测试正常。"),
+    },
+    "auto": {
+        "ac-no-cooling": (
+            "空调冷媒压力不足，膨胀阀处有渗漏痕迹。",
+            "更换膨胀阀，抽真空后加注冷媒，出风口温度 8℃。",
+        ),
+        "cvt-whine": ("CVT 油液发黑，钢带有轻微异响。", "更换 CVT 专用油和滤芯，路试异响消失。"),
+        "hv-battery": ("3 号电池模组电压偏低，高压保险正常。", ""),
+        "brake-wear": ("前刹车片剩余 2 mm，刹车盘有划痕。", "更换前刹车片并补充刹车油，路试正常。"),
+        "engine-light": (
+            "故障码 P0301，1 缸失火，火花塞积碳严重。",
+            "更换四个火花塞并清洗积碳，故障灯熄灭。",
+        ),
+        "motor-noise": (
+            "驱动电机轴承磨损，高速啸叫。",
+            "更换驱动电机轴承并加注润滑脂，路试无异响。",
+        ),
+        "gearbox-jerk": ("变速箱油老化，阀体脏污。", "更换变速箱滤芯和 ATF 油，并做自适应学习。"),
+    },
+}
+READY_NOTES = {"phone": "已修好，请凭取件码到店取机。", "auto": "车辆已修好，可以到店提车。"}
+# The numbers of the demo's customers (+86137…) and engineers (+86136…): see _mobiles() calls.
+DEMO_CUSTOMER_PREFIX, DEMO_TECHNICIAN_PREFIX = "+86137", "+86136"
+# The demo logins working the counter of an outlet (by outlet code) or workshop (by merchant).
+COUNTER_LOGINS = {"sz-huaqiangbei": "outlet_manager", "kxyc-jinjiang": "merchant_admin"}
+ABSENT_NOTE = "按约上门，客户不在家，电话未接通，已改约。"
+HOSPITAL_ADDRESS = "庆春路 88 号杭州清和医院住院部 3 楼"
+HOSPITAL: dict[str, Any] = {
+    "label": "单位",
+    "province": "浙江省",
+    "city": "杭州市",
+    "district": "上城区",
+    "latitude": Decimal("30.259000"),
+    "longitude": Decimal("120.176000"),
+}
+
+
+def _signature_png() -> bytes:
+    """A tiny drawn "signature" (the services require one to complete an on-site visit)."""
+    image = Image.new("RGBA", (160, 60), (255, 255, 255, 0))
+    points = [(12, 40), (28, 14), (42, 44), (60, 18), (78, 42), (104, 16), (148, 34)]
+    ImageDraw.Draw(image).line(points, fill=(24, 24, 64, 255), width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def order_window(
+    at: str, *, now: dt.datetime, length: dt.timedelta
+) -> tuple[dt.datetime, dt.datetime]:
+    """The window an order spec's ``at`` means, seen from ``now`` (see ``_OrderSpec``)."""
+    local = timezone.localtime(now)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if at.startswith("today"):
+        # Later today, on the half hour; never before now (the service refuses the past)
+        # and still today when the demo is built late in the evening.
+        later = 1 if at == "today2" else 0
+        soon = local + dt.timedelta(hours=2, minutes=29)
+        soon = soon.replace(minute=0 if soon.minute < 30 else 30, second=0, microsecond=0)
+        soon += dt.timedelta(minutes=90 * later)
+        latest = midnight + dt.timedelta(hours=21, minutes=30 * later)
+        start = max(local.replace(second=0, microsecond=0), min(soon, latest))
+        return start, start + length
+    days, hour = at[1:].split("-")
+    start = midnight + dt.timedelta(days=int(days), hours=int(hour))
+    return start, start + length
+
+
+@dataclass
+class _OrderPlan:
+    """Everything an order needs, decided (with the seeded random numbers) before any write."""
+
+    number: int
+    spec: _OrderSpec
+    customer: Customer
+    asset: Asset | None
+    product_model: ProductModel | None
+    outlet: Outlet | None
+    technician: Technician | None
+    decliner: Technician | None
+    check_in: tuple[Decimal, Decimal] | None
+
+
+class _Orders:
+    """Plans and drives the demo work orders of one vertical through the services."""
+
+    def __init__(
+        self,
+        w: _Writer,
+        vertical: str,
+        organization: Organization,
+        *,
+        staff: User,
+        service_type: str,
+        mode: str,
+    ) -> None:
+        self.w = w
+        self.vertical = vertical
+        self.organization = organization
+        self.staff = Actor(user=staff, role="agent")
+        self.mode = mode
+        self.rng = random.Random(SEEDS[vertical] + 1000)  # its own stream: the rest is unchanged
+        self.service_types = {
+            service.code: service
+            for service in ServiceType.objects.filter(organization=organization)
+        }
+        self.default_service = service_type
+        self.faults = {
+            fault.code: fault
+            for fault in FaultType.objects.filter(organization=organization).select_related(
+                "category"
+            )
+        }
+        self.models = {
+            model.code: model for model in ProductModel.objects.filter(organization=organization)
+        }
+        parents = dict(
+            ProductCategory.objects.filter(organization=organization).values_list("pk", "parent_id")
+        )
+        self.ancestors: dict[int, set[int]] = {}
+        for pk in parents:
+            chain, current = set(), pk
+            while current is not None:
+                chain.add(current)
+                current = parents[current]
+            self.ancestors[pk] = chain
+        # Only the demo's own people (by their numbers), so customers or engineers added by
+        # hand since the last build never change which orders are still to be made.
+        demo_phone = _LOGIN["customer"].e164
+        demo_people = models.Q(phone__startswith=DEMO_CUSTOMER_PREFIX) | models.Q(phone=demo_phone)
+        customers = Customer.objects.filter(demo_people, organization=organization).order_by(
+            "phone"
+        )
+        self.demo_customer = next(c for c in customers if c.phone == demo_phone)
+        self.strangers = [c for c in customers if c.phone != demo_phone]
+        self.assets = sorted(
+            Asset.objects.filter(customer__in=customers).select_related(
+                "customer", "product_model"
+            ),
+            key=lambda a: (a.customer.phone, a.imei, a.vin, a.serial_number),
+        )
+        self.used: set[int] = set()
+        self.counter_staff: dict[str, User] = {}
+        self.signature = b""
+        network = serving_organization_ids(organization)
+        demo_engineers = models.Q(user__phone__startswith=DEMO_TECHNICIAN_PREFIX) | models.Q(
+            user__phone=_LOGIN["technician"].e164
+        )
+        self.technicians = list(
+            Technician.objects.filter(demo_engineers, organization_id__in=network)
+            .select_related("user", "outlet", "organization")
+            .order_by("user__phone")
+        )
+        self.skills: dict[int, set[str]] = {}
+        for technician_id, code in TechnicianSkill.objects.filter(
+            technician__organization_id__in=network
+        ).values_list("technician_id", "skill__code"):
+            self.skills.setdefault(technician_id, set()).add(code)
+        # An outlet by its code, a workshop's only outlet ("main") by the merchant's code.
+        self.outlets = {
+            outlet.organization.code if outlet.code == "main" else outlet.code: outlet
+            for outlet in Outlet.objects.filter(organization_id__in=network).select_related(
+                "organization"
+            )
+        }
+        faults = {"phone": PHONE_FAULTS, "appliance": APPLIANCE_FAULTS, "auto": AUTO_FAULTS}
+        self.fault_skills = {row[0]: row[3] for row in faults[vertical]}
+
+    # planning: only reads and random draws, the same whatever the database already holds
+
+    def _device(self, spec: _OrderSpec) -> tuple[Customer, Asset | None, ProductModel | None]:
+        fault = self.faults[spec.fault]
+        if spec.variant == "hospital":
+            customer = self.rng.choice([c for c in self.strangers if c.pk not in self.used])
+            self.used.add(customer.pk)
+            return customer, None, self.models[spec.models[0]]
+        candidates = [
+            asset
+            for asset in self.assets
+            if (asset.customer_id == self.demo_customer.pk) == (spec.customer == "demo")
+            and fault.category_id in self.ancestors[asset.category_id]
+            and (not spec.models or getattr(asset.product_model, "code", "") in spec.models)
+        ]
+        fresh = [asset for asset in candidates if asset.customer_id not in self.used]
+        if not candidates:
+            raise RuntimeError(f"No demo device fits {self.vertical} {spec.fault} {spec.models}")
+        asset = self.rng.choice(fresh or candidates)
+        self.used.add(asset.customer_id)
+        return asset.customer, asset, asset.product_model
+
+    def _engineer(self, pool: Sequence[Technician], fault_code: str) -> Technician:
+        """One of ``pool`` with the fault's skills (else its main skill, else anyone)."""
+        wanted = self.fault_skills[fault_code]
+        fitting = [t for t in pool if set(wanted) <= self.skills.get(t.pk, set())]
+        if not fitting and wanted:
+            fitting = [t for t in pool if wanted[0] in self.skills.get(t.pk, set())]
+        return self.rng.choice(fitting or list(pool))
+
+    def plan(self, specs: Sequence[_OrderSpec]) -> list[_OrderPlan]:
+        plans = []
+        for number, spec in enumerate(specs, start=1):
+            customer, asset, model = self._device(spec)
+            outlet = technician = decliner = None
+            if self.mode == FulfilmentMode.CARRY_IN:
+                if spec.where:
+                    outlet = self.outlets[spec.where]
+                    staff_pool = [t for t in self.technicians if t.outlet_id == outlet.pk]
+                    technician = self._engineer(staff_pool, spec.fault)
+            elif spec.where == "T":
+                technician = next(
+                    t for t in self.technicians if t.user.phone == _LOGIN["technician"].e164
+                )
+            elif spec.where:
+                pool = [
+                    t
+                    for t in self.technicians
+                    if t.organization.code == spec.where
+                    and t.user.phone != _LOGIN["technician"].e164
+                ]
+                technician = self._engineer(pool, spec.fault)
+                if spec.variant == "declined":
+                    # A mobile engineer of the brand (no outlet): declining keeps the outlet
+                    # an assignment brought, and the provider's engineer should not inherit it.
+                    brand_pool = [
+                        t
+                        for t in self.technicians
+                        if t.organization_id == self.organization.pk
+                        and t.outlet_id is None
+                        and t.user.phone != _LOGIN["technician"].e164
+                    ]
+                    decliner = self._engineer(brand_pool, spec.fault)
+            check_in = None
+            if self.mode == FulfilmentMode.ON_SITE:
+                check_in = (
+                    Decimal(f"{self.rng.uniform(-0.0004, 0.0004):.6f}"),
+                    Decimal(f"{self.rng.uniform(-0.0004, 0.0004):.6f}"),
+                )
+            plans.append(
+                _OrderPlan(
+                    number, spec, customer, asset, model, outlet, technician, decliner, check_in
+                )
+            )
+        return plans
+
+    # driving: each order once, through the services, in the order a real one would go
+
+    def key(self, number: int) -> str:
+        return f"demo-{self.vertical}-{number:02d}"
+
+    def build(self, specs: Sequence[_OrderSpec], now: dt.datetime) -> None:
+        plans = self.plan(specs)
+        existing = set(
+            WorkOrder.objects.filter(
+                organization=self.organization,
+                idempotency_key__in=[self.key(plan.number) for plan in plans],
+            ).values_list("idempotency_key", flat=True)
+        )
+        for plan in plans:
+            if self.key(plan.number) not in existing:
+                self._drive(plan, now)
+
+    def _window(self, at: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
+        if not at:
+            return None
+        hours = 2 if self.mode == FulfilmentMode.ON_SITE else 1
+        return order_window(at, now=now, length=dt.timedelta(hours=hours))
+
+    def _customer_actor(self, plan: _OrderPlan) -> Actor:
+        return Actor(user=plan.customer.user, role="customer")
+
+    def _outlet_actor(self, plan: _OrderPlan) -> Actor:
+        """Who works the counter: the demo outlet manager / workshop admin, else the mechanic."""
+        assert plan.outlet is not None and plan.technician is not None
+        login = COUNTER_LOGINS.get(plan.outlet.code) or COUNTER_LOGINS.get(
+            plan.outlet.organization.code
+        )
+        if login is None:
+            return Actor(user=plan.technician.user, role="technician")
+        if login not in self.counter_staff:
+            self.counter_staff[login] = self.w.login_user(login)
+        return Actor(user=self.counter_staff[login], role="agent")
+
+    def _drive(self, plan: _OrderPlan, now: dt.datetime) -> None:
+        spec = plan.spec
+        status = spec.status
+        stage = _STAGE.get(status, 0)
+        if status == ON_HOLD:
+            stage = 1 if spec.variant == "held-early" else 4
+        elif status == CANCELLED:
+            stage = 1 if spec.variant == "cancel-accepted" else 0
+        window = self._window(spec.at, now)
+        customer_actor = self._customer_actor(plan)
+        by_phone = spec.channel == CALL
+        address = None
+        if self.mode == FulfilmentMode.ON_SITE:
+            if spec.variant == "hospital":
+                address = self.w.address(plan.customer, address=HOSPITAL_ADDRESS, **HOSPITAL)
+            else:
+                address = plan.customer.addresses.get(is_default=True)
+        order = workorder_create(
+            organization=self.organization,
+            customer=plan.customer,
+            service_type=self.service_types[
+                "bodywork" if spec.fault == "body-scratch" else self.default_service
+            ],
+            description=spec.text,
+            channel=spec.channel,
+            fulfilment_mode=self.mode,
+            actor=self.staff if by_phone else customer_actor,
+            asset=plan.asset,
+            product_model=plan.product_model if plan.asset is None else None,
+            fault_type=self.faults[spec.fault],
+            # Agents set the priority on the phone; otherwise it is raised when accepting.
+            priority=spec.priority if by_phone or stage == 0 else NORMAL,
+            address=address,
+            outlet=plan.outlet,
+            preferred_start=window[0] if window else None,
+            preferred_end=window[1] if window else None,
+            idempotency_key=self.key(plan.number),
+            notify_customer=False,
+        ).work_order
+        if stage >= 1:
+            order = workorder_accept(
+                work_order=order,
+                actor=self.staff,
+                priority=spec.priority if spec.priority != order.priority else None,
+            )
+        if stage >= 2:
+            order = self._dispatch(plan, order, stage)
+        if status == SCHEDULED:
+            order = self._schedule(plan, order, window)
+        if stage >= 4:
+            order = self._start(plan, order)
+        if status == ON_HOLD:
+            order = self._hold(plan, order, stage)
+        if stage >= 5:
+            order = self._finish(plan, order)
+        if stage >= 6:
+            order = self._close(plan, order)
+        if status == CANCELLED:
+            order = workorder_cancel(work_order=order, actor=customer_actor, reason=spec.reason)
+        if spec.rating is not None:
+            attitude, professionalism, responsiveness, transparency = spec.rating
+            rating_submit(
+                work_order=order,
+                actor=customer_actor,
+                attitude=attitude,
+                professionalism=professionalism,
+                responsiveness=responsiveness,
+                transparency=transparency,
+                comment=spec.comment,
+            )
+        if spec.urged:
+            workorder_urge(work_order=order, actor=customer_actor)
+        if order.status != status:  # a mistake in the tables above, not a user error
+            raise RuntimeError(f"{self.key(plan.number)} ended {order.status}, not {status}")
+
+    def _dispatch(self, plan: _OrderPlan, order: WorkOrder, stage: int) -> WorkOrder:
+        assert plan.technician is not None
+        if self.mode == FulfilmentMode.CARRY_IN:
+            assert plan.outlet is not None
+            order = workorder_assign_outlet(work_order=order, outlet=plan.outlet, actor=self.staff)
+            if stage >= 4 or plan.spec.variant == "mechanic":
+                order = workorder_assign_technician(
+                    work_order=order, technician=plan.technician, actor=self.staff
+                )
+            return order
+        if plan.decliner is not None:
+            order = workorder_assign_technician(
+                work_order=order, technician=plan.decliner, actor=self.staff
+            )
+            order = workorder_decline_assignment(
+                work_order=order,
+                technician=plan.decliner,
+                actor=Actor(user=plan.decliner.user, role="technician"),
+                reason=plan.spec.reason,
+            )
+        return workorder_assign_technician(
+            work_order=order, technician=plan.technician, actor=self.staff
+        )
+
+    def _schedule(
+        self,
+        plan: _OrderPlan,
+        order: WorkOrder,
+        window: tuple[dt.datetime, dt.datetime] | None,
+    ) -> WorkOrder:
+        assert window is not None and plan.technician is not None
+        if self.mode == FulfilmentMode.CARRY_IN:
+            return workorder_schedule(
+                work_order=order, actor=self.staff, start=window[0], end=window[1]
+            )
+        technician = plan.technician
+        actor = Actor(user=technician.user, role="technician")
+        order = workorder_accept_assignment(work_order=order, technician=technician, actor=actor)
+        if plan.spec.variant == "absent":
+            visit_set_en_route(work_order=order, technician=technician, actor=actor)
+            order = visit_finish(
+                work_order=order,
+                technician=technician,
+                actor=actor,
+                outcome=VisitOutcome.CUSTOMER_ABSENT,
+                note=ABSENT_NOTE,
+            )
+        return workorder_schedule(work_order=order, actor=actor, start=window[0], end=window[1])
+
+    def _report(self, plan: _OrderPlan) -> tuple[str, str]:
+        return ORDER_REPORTS[self.vertical][plan.spec.fault]
+
+    def _start(self, plan: _OrderPlan, order: WorkOrder) -> WorkOrder:
+        technician = plan.technician
+        assert technician is not None
+        actor = Actor(user=technician.user, role="technician")
+        if self.mode == FulfilmentMode.CARRY_IN:
+            order = workorder_receive_device(work_order=order, actor=self._outlet_actor(plan))
+        else:
+            order = workorder_accept_assignment(
+                work_order=order, technician=technician, actor=actor
+            )
+            visit_set_en_route(work_order=order, technician=technician, actor=actor)
+            assert order.latitude is not None and order.longitude is not None
+            assert plan.check_in is not None
+            visit_check_in(
+                work_order=order,
+                technician=technician,
+                actor=actor,
+                latitude=order.latitude + plan.check_in[0],
+                longitude=order.longitude + plan.check_in[1],
+            )
+        return workorder_report(work_order=order, actor=actor, diagnosis=self._report(plan)[0])
+
+    def _hold(self, plan: _OrderPlan, order: WorkOrder, stage: int) -> WorkOrder:
+        reason = plan.spec.reason
+        if stage < 4:
+            return workorder_hold(work_order=order, actor=self.staff, reason=reason)
+        technician = plan.technician
+        assert technician is not None
+        if self.mode == FulfilmentMode.CARRY_IN:
+            return workorder_hold(work_order=order, actor=self._outlet_actor(plan), reason=reason)
+        return visit_finish(
+            work_order=order,
+            technician=technician,
+            actor=Actor(user=technician.user, role="technician"),
+            outcome=VisitOutcome.NEEDS_PARTS,
+            note=reason,
+        )
+
+    def _finish(self, plan: _OrderPlan, order: WorkOrder) -> WorkOrder:
+        technician = plan.technician
+        assert technician is not None
+        actor = Actor(user=technician.user, role="technician")
+        work_done = self._report(plan)[1]
+        order = workorder_report(work_order=order, actor=actor, work_done=work_done)
+        if self.mode == FulfilmentMode.CARRY_IN:
+            return workorder_ready_for_pickup(
+                work_order=order,
+                actor=self._outlet_actor(plan),
+                note=READY_NOTES[self.vertical],
+            )
+        if not self.signature:
+            self.signature = _signature_png()
+        workorder_sign(work_order=order, actor=actor, signature=self.signature)
+        assert order.latitude is not None and order.longitude is not None
+        assert plan.check_in is not None
+        return visit_finish(
+            work_order=order,
+            technician=technician,
+            actor=actor,
+            outcome=VisitOutcome.FIXED,
+            latitude=order.latitude + plan.check_in[1],
+            longitude=order.longitude + plan.check_in[0],
+        )
+
+    def _close(self, plan: _OrderPlan, order: WorkOrder) -> WorkOrder:
+        if self.mode == FulfilmentMode.CARRY_IN:
+            return workorder_hand_over(work_order=order, actor=self._outlet_actor(plan))
+        return workorder_confirm_completion(work_order=order, actor=self._customer_actor(plan))
+
+
+def _build_orders(w: _Writer, vertical: str, now: dt.datetime) -> None:
+    if vertical == "phone":
+        orders = _Orders(
+            w,
+            vertical,
+            Organization.objects.get(code="xingchen"),
+            staff=w.login_user("phone_admin"),
+            service_type="store-repair",
+            mode=FulfilmentMode.CARRY_IN,
+        )
+        orders.build(PHONE_ORDERS, now)
+    elif vertical == "appliance":
+        orders = _Orders(
+            w,
+            vertical,
+            Organization.objects.get(code="qingfeng"),
+            staff=w.login_user("agent"),
+            service_type="home-repair",
+            mode=FulfilmentMode.ON_SITE,
+        )
+        orders.build(APPLIANCE_ORDERS, now)
+    else:
+        orders = _Orders(
+            w,
+            vertical,
+            Organization.objects.get(code="kuaixiu"),
+            staff=w.login_user("superuser"),
+            service_type="repair",
+            mode=FulfilmentMode.CARRY_IN,
+        )
+        orders.build(AUTO_ORDERS, now)
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 
@@ -1785,6 +2856,11 @@ def build_demo(*, verticals: Iterable[str]) -> list[DemoLogin]:
             _build_appliance(writer, customer)
         if "auto" in wanted:
             _build_auto(writer, customer, superuser)
+        # Work orders last, once every vertical's people and catalog exist.
+        now = timezone.now()
+        for vertical in VERTICALS:
+            if vertical in wanted:
+                _build_orders(writer, vertical, now)
     return [
         spec.as_login() for spec in LOGIN_SPECS if spec.vertical is None or spec.vertical in wanted
     ]

@@ -11,7 +11,8 @@ from django.core.management.base import BaseCommand, CommandParser
 class Command(BaseCommand):
     help = (
         "Load realistic demo data in Chinese: phone repair (深圳), home appliances (杭州) and "
-        "car repair (成都). Deterministic and idempotent: a second run changes nothing."
+        "car repair (成都), each with work orders in every status made through the services. "
+        "Deterministic and idempotent: a second run changes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -321,6 +321,23 @@ class ScheduleForm(forms.Form):
         return cleaned
 
 
+class ReportForm(forms.Form):
+    """Carry-in: what the outlet found and what it repaired (the service wants one of them)."""
+
+    diagnosis = forms.CharField(
+        label=_("Diagnosis"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    work_done = forms.CharField(
+        label=_("Work done"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class ReadyForm(forms.Form):
     note = forms.CharField(label=_("Work done"), max_length=500, required=False)
 

@@ -68,6 +68,7 @@ from shouhou.workorders.forms_console import (
     QueueFilterForm,
     ReadyForm,
     ReasonForm,
+    ReportForm,
     ScheduleForm,
     TriageForm,
     WorkOrderCreateForm,
@@ -444,6 +445,14 @@ ACTIONS: dict[str, ActionSpec] = {
             lambda o, a, v: services.workorder_receive_device(work_order=o, actor=a),
         ),
         ActionSpec(
+            "report",
+            gettext_lazy("Saved."),
+            _simple(ReportForm, "report"),
+            lambda o, a, v: services.workorder_report(
+                work_order=o, actor=a, diagnosis=v["diagnosis"], work_done=v["work_done"]
+            ),
+        ),
+        ActionSpec(
             "ready",
             gettext_lazy("The device is ready for pickup."),
             _simple(ReadyForm, "ready"),
@@ -488,6 +497,8 @@ def available_actions(order: WorkOrder) -> set[str]:
     if carry_in:
         if status in (S.ASSIGNED, S.SCHEDULED) and S.IN_SERVICE in allowed:
             names.add("receive")
+        if status == S.IN_SERVICE:
+            names.add("report")
         if status == S.IN_SERVICE and S.COMPLETED in allowed:
             names.add("ready")
         if status == S.COMPLETED and S.CLOSED in allowed:

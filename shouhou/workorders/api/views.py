@@ -172,9 +172,11 @@ class WorkOrderViewSet(
                     raise serializers.ValidationError({"asset": [_("Not this customer's.")]})
             # An outlet of the organisation's network; any other (another organisation's, or
             # none) is the same 400, so the answer does not tell whether the id exists.
-            outlet = _pick(
-                Outlet, values.get("outlet"), services.serving_organization_ids(organization)
-            )
+            outlet = None
+            if values.get("outlet"):
+                outlet = _pick(
+                    Outlet, values["outlet"], services.serving_organization_ids(organization)
+                )
             result = services.workorder_create(
                 organization=organization,
                 customer=customer,

@@ -46,7 +46,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 test: lint typecheck
-	DJANGO_SETTINGS_MODULE=shouhou.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL=sqlite:///:memory: DJANGO_SETTINGS_MODULE=shouhou.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-pg: $(VENV)/.installed-dev

@@ -1,7 +1,5 @@
-"""Technicians as dispatch sees them: skills with levels and a home base.
-
-Live status, shifts, service areas and capacity arrive with the dispatch engine (issue 4).
-"""
+"""Technicians as dispatch sees them: skills with levels, home base, service area, shifts,
+live status and location, daily capacity; and each organisation's dispatch weights."""
 
 from __future__ import annotations
 
@@ -16,6 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from shouhou.accounts.models import Organization, Outlet
 from shouhou.catalog.models import SkillTag
 from shouhou.core.models import TimeStampedModel
+
+
+class TechnicianStatus(models.TextChoices):
+    OFF_DUTY = "off_duty", _("Off duty")
+    AVAILABLE = "available", _("Available")
+    EN_ROUTE = "en_route", _("On the way")
+    ON_SITE = "on_site", _("On site")
 
 
 class Technician(TimeStampedModel):
@@ -68,6 +73,27 @@ class Technician(TimeStampedModel):
         _("sum of rating averages"), max_digits=12, decimal_places=2, default=0, editable=False
     )
     rating_count = models.PositiveIntegerField(_("ratings"), default=0, editable=False)
+    status = models.CharField(
+        _("live status"),
+        max_length=10,
+        choices=TechnicianStatus.choices,
+        default=TechnicianStatus.OFF_DUTY,
+    )
+    last_latitude = models.DecimalField(
+        _("last known latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    last_longitude = models.DecimalField(
+        _("last known longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    last_seen_at = models.DateTimeField(_("location updated at"), null=True, blank=True)
+    service_radius_km = models.PositiveSmallIntegerField(
+        _("service radius (km)"),
+        default=25,
+        help_text=_("Jobs farther than this from the home base are not offered."),
+    )
+    daily_capacity = models.PositiveSmallIntegerField(
+        _("jobs per day"), default=6, validators=[MinValueValidator(1)]
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -121,3 +147,82 @@ class TechnicianSkill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.skill} L{self.level}"
+
+
+class Shift(models.Model):
+    """A technician's working hours on a weekday (several per day allowed)."""
+
+    technician = models.ForeignKey(
+        Technician, on_delete=models.CASCADE, related_name="shifts", verbose_name=_("technician")
+    )
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"),
+        validators=[MinValueValidator(0), MaxValueValidator(6)],
+        help_text=_("0 is Monday."),
+    )
+    starts_at = models.TimeField(_("starts at"))
+    ends_at = models.TimeField(_("ends at"))
+
+    class Meta:
+        verbose_name = _("shift")
+        verbose_name_plural = _("shifts")
+        ordering = ["technician", "weekday", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="dispatch_shift_ends_after"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+
+class DayOff(models.Model):
+    """A day a technician does not work (leave, training, public holiday)."""
+
+    technician = models.ForeignKey(
+        Technician,
+        on_delete=models.CASCADE,
+        related_name="days_off",
+        verbose_name=_("technician"),
+    )
+    day = models.DateField(_("day"))
+
+    class Meta:
+        verbose_name = _("day off")
+        verbose_name_plural = _("days off")
+        constraints = [
+            models.UniqueConstraint(fields=["technician", "day"], name="dispatch_dayoff_unique")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class DispatchPolicy(TimeStampedModel):
+    """An organisation's weights for ranking technicians (each term is scaled to 0–1)."""
+
+    organization = models.OneToOneField(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="dispatch_policy",
+        verbose_name=_("organisation"),
+    )
+    weight_travel = models.FloatField(_("weight of travel time"), default=0.45)
+    weight_load = models.FloatField(_("weight of today's load"), default=0.2)
+    weight_rating = models.FloatField(_("weight of rating"), default=0.15)
+    weight_first_time_fix = models.FloatField(_("weight of first-time-fix rate"), default=0.1)
+    weight_skill_level = models.FloatField(_("weight of skill level"), default=0.1)
+    road_factor = models.FloatField(
+        _("road factor"),
+        default=1.35,
+        help_text=_("Road distance ÷ straight-line distance for the default travel estimate."),
+    )
+    speed_kmh = models.FloatField(_("average speed (km/h)"), default=25)
+
+    class Meta:
+        verbose_name = _("dispatch policy")
+        verbose_name_plural = _("dispatch policies")
+
+    def __str__(self) -> str:
+        return str(self.organization)

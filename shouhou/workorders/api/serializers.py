@@ -159,6 +159,13 @@ class WorkOrderCreatedSerializer(serializers.Serializer[Any]):
         }
 
 
+class SuggestionSerializer(serializers.Serializer[Any]):
+    technician = serializers.IntegerField()
+    name = serializers.CharField()
+    score = serializers.FloatField(help_text="Lower is better: the weighted sum of the terms.")
+    breakdown = serializers.JSONField()
+
+
 class AddressInput(serializers.Serializer[Any]):
     province = serializers.CharField(max_length=32, required=False, allow_blank=True)
     city = serializers.CharField(max_length=32)

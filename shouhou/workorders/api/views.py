@@ -24,6 +24,7 @@ from shouhou.catalog.models import Brand, FaultType, ProductCategory, ProductMod
 from shouhou.core.tenancy import organization_ids_for, sees_everything
 from shouhou.customers.models import Address, Asset
 from shouhou.dispatch.models import Technician
+from shouhou.dispatch.selectors import explanation_for, technician_suggestions
 from shouhou.feedback.api import RatingSerializer
 from shouhou.feedback.services import rating_submit
 from shouhou.workorders import services
@@ -300,7 +301,10 @@ class WorkOrderViewSet(
                 services.serving_organization_ids(order.organization),
             )
             return services.workorder_assign_technician(
-                work_order=order, technician=technician, actor=actor
+                work_order=order,
+                technician=technician,
+                actor=actor,
+                explanation=explanation_for(work_order=order, technician_id=technician.pk),
             )
 
         return self._run(request, number, (STAFF,), io.AssignTechnicianInput, call)
@@ -578,6 +582,24 @@ class WorkOrderViewSet(
         return Response(RatingSerializer(rating).data, status=status.HTTP_201_CREATED)
 
     # --- reads -------------------------------------------------------------------------------
+
+    @extend_schema(responses=io.SuggestionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def suggestions(self, request: Request, number: str) -> Response:
+        """Technicians ranked for this order (hard constraints: skills, shift, service area,
+        capacity, on duty), each with the score breakdown that explains the place."""
+        order, _actor = self._order_for(request, number, STAFF)
+        ranking = technician_suggestions(work_order=order, limit=10)
+        rows = [
+            {
+                "technician": c.technician_id,
+                "name": c.name,
+                "score": c.score,
+                "breakdown": c.breakdown,
+            }
+            for c in ranking.candidates
+        ]
+        return Response(io.SuggestionSerializer(rows, many=True).data)
 
     @extend_schema(responses=io.EventSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -44,6 +44,7 @@ from shouhou.core.phone import normalize_phone
 from shouhou.core.tenancy import roles_in, sees_everything
 from shouhou.customers.models import Address, Customer
 from shouhou.dispatch.models import TechnicianSkill
+from shouhou.dispatch.selectors import explanation_for
 from shouhou.feedback.models import FollowUp, FollowUpStatus
 from shouhou.feedback.selectors import follow_up_list_for_user
 from shouhou.feedback.services import follow_up_resolve as follow_up_resolve_service
@@ -403,7 +404,10 @@ ACTIONS: dict[str, ActionSpec] = {
             gettext_lazy("The work order was given to the technician."),
             _technician_form,
             lambda o, a, v: services.workorder_assign_technician(
-                work_order=o, technician=v["technician"], actor=a
+                work_order=o,
+                technician=v["technician"],
+                actor=a,
+                explanation=explanation_for(work_order=o, technician_id=v["technician"].pk),
             ),
         ),
         ActionSpec(

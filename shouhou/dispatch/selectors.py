@@ -1,0 +1,152 @@
+"""Reads for dispatch: the technician pool of a network at a moment, and suggestions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from shouhou.dispatch.matching import Ranking, TechnicianPool, Weights, build_pool, rank
+from shouhou.dispatch.models import DispatchPolicy, Technician, TechnicianStatus
+
+OPEN_STATUSES = ("assigned", "scheduled", "in_service")
+
+
+def weights_for(organization_id: int) -> Weights:
+    policy = DispatchPolicy.objects.filter(organization_id=organization_id).first()
+    if policy is None:
+        return Weights()
+    return Weights(
+        travel=policy.weight_travel,
+        load=policy.weight_load,
+        rating=policy.weight_rating,
+        first_time_fix=policy.weight_first_time_fix,
+        skill_level=policy.weight_skill_level,
+        road_factor=policy.road_factor,
+        speed_kmh=policy.speed_kmh,
+    )
+
+
+def technician_pool(*, organization_ids: set[int], at: dt.datetime | None = None) -> TechnicianPool:
+    """Active technicians of these organisations as arrays, with their state at ``at``.
+
+    Five queries whatever the number of technicians: technicians with shifts, days off,
+    skills, today's load, first-time-fix history.
+    """
+    from shouhou.workorders.models import Visit, WorkOrder
+
+    moment = timezone.localtime(at or timezone.now())
+    day, now_time, weekday = moment.date(), moment.time(), moment.weekday()
+    technicians = list(
+        Technician.objects.filter(organization_id__in=organization_ids, is_active=True)
+        .select_related("user")
+        .prefetch_related("shifts", "skill_levels__skill")
+        .order_by("pk")
+    )
+    off_today = set(
+        Technician.objects.filter(
+            pk__in=[t.pk for t in technicians], days_off__day=day
+        ).values_list("pk", flat=True)
+    )
+    load = dict(
+        WorkOrder.objects.filter(technician__in=technicians, status__in=OPEN_STATUSES)
+        .filter(Q(appointment_start__isnull=True) | Q(appointment_start__date=day))
+        .values_list("technician")
+        .annotate(n=Count("pk"))
+        .values_list("technician", "n")
+    )
+    # First-time fix: of the orders a technician made the first visit to, how many were fixed
+    # on that visit, per fault type.
+    first_visits = (
+        Visit.objects.filter(technician__in=technicians, status="done")
+        .values("work_order")
+        .annotate(first=Min("pk"))
+        .values_list("first", flat=True)
+    )
+    history: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for technician_id, fault_code, outcome in Visit.objects.filter(
+        pk__in=list(first_visits), work_order__fault_type__isnull=False
+    ).values_list("technician_id", "work_order__fault_type__code", "outcome"):
+        tally = history[technician_id][fault_code]
+        tally[0] += outcome == "fixed"
+        tally[1] += 1
+    rows: list[dict[str, Any]] = []
+    for technician in technicians:
+        on_shift = technician.pk not in off_today and any(
+            shift.weekday == weekday and shift.starts_at <= now_time < shift.ends_at
+            for shift in technician.shifts.all()
+        )
+        home = (float(technician.home_latitude), float(technician.home_longitude))
+        here = (
+            (float(technician.last_latitude), float(technician.last_longitude))
+            if technician.last_latitude is not None and technician.last_longitude is not None
+            else home
+        )
+        rows.append(
+            {
+                "id": technician.pk,
+                "name": str(technician),
+                "latitude": here[0],
+                "longitude": here[1],
+                "home_latitude": home[0],
+                "home_longitude": home[1],
+                "radius_km": technician.service_radius_km,
+                "load": load.get(technician.pk, 0),
+                "capacity": technician.daily_capacity,
+                "rating": float(technician.rating) if technician.rating is not None else None,
+                "on_shift": on_shift,
+                "on_duty": technician.status != TechnicianStatus.OFF_DUTY,
+                "skills": {
+                    level.skill.code: level.level for level in technician.skill_levels.all()
+                },
+                "first_time_fix": {
+                    code: fixed / total for code, (fixed, total) in history[technician.pk].items()
+                },
+            }
+        )
+    return build_pool(rows)
+
+
+def technician_suggestions(
+    *, work_order: Any, limit: int = 5, at: dt.datetime | None = None
+) -> Ranking:
+    """Ranked technicians of the order's network for this order, with the reasons."""
+    from shouhou.workorders.services import serving_organization_ids
+
+    pool = technician_pool(
+        organization_ids=serving_organization_ids(work_order.organization), at=at
+    )
+    fault = work_order.fault_type
+    return rank(
+        pool,
+        latitude=float(work_order.latitude) if work_order.latitude is not None else None,
+        longitude=float(work_order.longitude) if work_order.longitude is not None else None,
+        required_skills=[skill.code for skill in fault.required_skills.all()] if fault else [],
+        fault_code=fault.code if fault else None,
+        priority=work_order.priority,
+        weights=weights_for(work_order.organization_id),
+        limit=limit,
+    )
+
+
+def explanation_for(*, work_order: Any, technician_id: int) -> dict[str, Any]:
+    """Why ``technician_id`` ranks where it does for this order (stored on the assignment
+    event): score, place and breakdown, or the fact that a hard constraint excluded them."""
+    ranking = technician_suggestions(work_order=work_order, limit=10_000)
+    for place, candidate in enumerate(ranking.candidates, 1):
+        if candidate.technician_id == technician_id:
+            return {
+                "place": place,
+                "of": len(ranking.candidates),
+                "score": candidate.score,
+                **candidate.breakdown,
+            }
+    return {
+        "place": None,
+        "of": len(ranking.candidates),
+        "excluded_by_constraints": True,
+        "excluded": ranking.excluded,
+    }

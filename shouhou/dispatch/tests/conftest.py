@@ -1,0 +1,1 @@
+from shouhou.workorders.tests.conftest import World, world  # noqa: F401 - shared fixture

@@ -54,18 +54,22 @@ class TravelTimeProvider(Protocol):
         ...
 
 
-def haversine_km(
+def distance_km(
     latitude: float,
     longitude: float,
     latitudes: npt.NDArray[np.float32],
     longitudes: npt.NDArray[np.float32],
 ) -> npt.NDArray[np.float32]:
-    lat1 = np.float32(np.radians(latitude))
-    lat2 = np.radians(latitudes)
-    dlat = lat2 - lat1
-    dlng = np.radians(longitudes) - np.float32(np.radians(longitude))
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(dlng / 2) ** 2
-    return (2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))).astype(np.float32)
+    """Distance from one point to many on the equirectangular projection.
+
+    Within a city or a region (under a few hundred kilometres) it differs from the great
+    circle by far less than road distance differs from either, and needs no trigonometry
+    per row — this is the hot loop of dispatch.
+    """
+    scale = np.float32(np.cos(np.radians(latitude)))
+    dy = latitudes - np.float32(latitude)
+    dx = (longitudes - np.float32(longitude)) * scale
+    return np.sqrt(dx * dx + dy * dy) * np.float32(np.pi / 180 * EARTH_RADIUS_KM)
 
 
 class StraightLineTravel:
@@ -79,7 +83,7 @@ class StraightLineTravel:
         to_longitudes: npt.NDArray[np.float32],
         weights: Weights,
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-        road_km = haversine_km(latitude, longitude, to_latitudes, to_longitudes) * np.float32(
+        road_km = distance_km(latitude, longitude, to_latitudes, to_longitudes) * np.float32(
             weights.road_factor
         )
         return road_km, road_km / np.float32(weights.speed_kmh) * np.float32(60)
@@ -110,9 +114,30 @@ class TechnicianPool:
     skills: npt.NDArray[np.uint8]
     skill_codes: dict[str, int]
     first_time_fix: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
+    _availability: tuple[npt.NDArray[np.bool_], dict[str, int]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
+
+    def availability(self) -> tuple[npt.NDArray[np.bool_], dict[str, int]]:
+        """Who is on duty, on shift and under capacity, and how many each reason excludes
+        (first reason wins). Cached: a pool is a snapshot and is never changed in place."""
+        if self._availability is None:
+            available = np.ones(len(self), dtype=np.bool_)
+            excluded: dict[str, int] = {}
+            for reason, mask in (
+                ("off_duty", self.on_duty),
+                ("not_on_shift", self.on_shift),
+                ("at_capacity", self.load < self.capacity),
+            ):
+                newly = int((available & ~mask).sum())
+                if newly:
+                    excluded[reason] = newly
+                available &= mask
+            self._availability = (available, excluded)
+        return self._availability
 
 
 @dataclass(frozen=True)
@@ -154,8 +179,10 @@ def rank(
     count = len(pool)
     if count == 0:
         return Ranking([], 0, {})
-    excluded: dict[str, int] = {}
-    eligible = np.ones(count, dtype=np.bool_)
+    # The state constraints do not depend on the job: computed once per pool snapshot.
+    available, state_excluded = pool.availability()
+    excluded = dict(state_excluded)
+    eligible = available.copy()
 
     def exclude(reason: str, mask: npt.NDArray[np.bool_]) -> None:
         newly = eligible & ~mask
@@ -163,9 +190,6 @@ def rank(
             excluded[reason] = int(newly.sum())
         eligible[:] = eligible & mask
 
-    exclude("off_duty", pool.on_duty)
-    exclude("not_on_shift", pool.on_shift)
-    exclude("at_capacity", pool.load < pool.capacity)
     columns = []
     for code in required_skills:
         column = pool.skill_codes.get(code)
@@ -181,7 +205,7 @@ def rank(
     # Distances are the expensive part: compute them only for the technicians still eligible.
     chosen = np.flatnonzero(eligible)
     if chosen.size and latitude is not None and longitude is not None:
-        from_home = haversine_km(
+        from_home = distance_km(
             latitude, longitude, pool.home_latitudes[chosen], pool.home_longitudes[chosen]
         )
         inside = from_home <= pool.radius_km[chosen]

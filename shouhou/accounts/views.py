@@ -120,13 +120,36 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def technician_home(request: HttpRequest) -> HttpResponse:
-    """The technician's workspace on a phone: today's and upcoming jobs, and who they work
-    for. The full job list is at /tech/jobs/."""
+    """The technician's workspace on a phone: today's and upcoming jobs, who they work for,
+    and the on-duty switch (a POST here; dispatch only suggests technicians on duty). The
+    full job list is at /tech/jobs/."""
+    from shouhou.dispatch.models import Technician, TechnicianStatus
+    from shouhou.dispatch.services import technician_set_status
     from shouhou.workorders.views.technician import technician_job_groups
 
+    user = cast(User, request.user)
+    technicians = Technician.objects.filter(user=user, is_active=True).select_related(
+        "organization"
+    )
+    if request.method == "POST":
+        duty = request.POST.get("duty", "")
+        number = request.POST.get("technician", "")
+        technician = technicians.filter(pk=int(number)).first() if number.isdigit() else None
+        if technician is None or duty not in ("on", "off"):
+            messages.error(request, _("That did not work. Please try again."))
+            return redirect("technician-home")
+        if duty == "off":
+            technician_set_status(technician=technician, status=TechnicianStatus.OFF_DUTY)
+            messages.success(request, _("You are off duty: no new jobs will be suggested."))
+        else:
+            if technician.status == TechnicianStatus.OFF_DUTY:
+                technician_set_status(technician=technician, status=TechnicianStatus.AVAILABLE)
+            messages.success(request, _("You are on duty: dispatch can give you jobs."))
+        return redirect("technician-home")
     memberships = Membership.objects.filter(
-        user=cast(User, request.user), role="technician", is_active=True
+        user=user, role="technician", is_active=True
     ).select_related("organization", "outlet")
     groups = {group.key: group for group in technician_job_groups(user=request.user)}
     return render(
@@ -134,6 +157,10 @@ def technician_home(request: HttpRequest) -> HttpResponse:
         "accounts/technician_home.html",
         {
             "memberships": memberships,
+            "technicians": [
+                (technician, technician.status != TechnicianStatus.OFF_DUTY)
+                for technician in technicians
+            ],
             "home_groups": [groups["today"], groups["upcoming"]],
             "waiting": len(groups["to_accept"].jobs),
             "in_progress": len(groups["in_progress"].jobs),

@@ -52,7 +52,7 @@ from shouhou.catalog.models import (
     SkillTag,
 )
 from shouhou.customers.models import Address, Asset, Customer, add_months
-from shouhou.dispatch.models import Technician, TechnicianSkill
+from shouhou.dispatch.models import Shift, Technician, TechnicianSkill, TechnicianStatus
 from shouhou.dispatch.services import technician_onboard
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
@@ -2582,6 +2582,43 @@ class _Orders:
         for plan in plans:
             if self.key(plan.number) not in existing:
                 self._drive(plan, now)
+        self._staff()
+
+    def _staff(self) -> None:
+        """Shifts and duty for the network's engineers, so dispatch has people to suggest.
+
+        By weekday only (never by date), in phone order: most work Monday to Sunday 08:00–20:00,
+        every fourth Monday to Friday 09:00–18:00; every eighth is off duty, the rest available
+        unless a visit has them on the way or on site. Writes only what differs (idempotent).
+        """
+        new_shifts = []
+        with_shifts = set(
+            Shift.objects.filter(technician__in=self.technicians).values_list(
+                "technician_id", flat=True
+            )
+        )
+        statuses = dict(
+            Technician.objects.filter(pk__in=[t.pk for t in self.technicians]).values_list(
+                "pk", "status"
+            )
+        )
+        for index, technician in enumerate(self.technicians):
+            if technician.pk not in with_shifts:
+                office = index % 4 == 1
+                start, end = (dt.time(9), dt.time(18)) if office else (dt.time(8), dt.time(20))
+                new_shifts += [
+                    Shift(technician=technician, weekday=day, starts_at=start, ends_at=end)
+                    for day in range(5 if office else 7)
+                ]
+            status = statuses[technician.pk]
+            if status in (TechnicianStatus.EN_ROUTE, TechnicianStatus.ON_SITE):
+                continue
+            wanted = TechnicianStatus.OFF_DUTY if index % 8 == 7 else TechnicianStatus.AVAILABLE
+            if status != wanted:
+                Technician.objects.filter(pk=technician.pk).update(
+                    status=wanted, updated_at=timezone.now()
+                )
+        Shift.objects.bulk_create(new_shifts)
 
     def _window(self, at: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
         if not at:

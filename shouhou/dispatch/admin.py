@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from shouhou.accounts.choices import Role
 from shouhou.accounts.services import membership_grant, user_get_or_create_by_phone
-from shouhou.core.admin import TenantInline, TenantModelAdmin
+from shouhou.core.admin import TenantInline, TenantModelAdmin, admin_organization_ids
 from shouhou.core.phone import normalize_phone
-from shouhou.dispatch.models import Technician, TechnicianSkill
+from shouhou.dispatch.models import DayOff, DispatchPolicy, Shift, Technician, TechnicianSkill
 
 
 class TechnicianForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -59,13 +59,23 @@ class TechnicianSkillInline(TenantInline, admin.TabularInline):  # type: ignore[
     extra = 1
 
 
+class ShiftInline(TenantInline, admin.TabularInline):  # type: ignore[type-arg]
+    model = Shift
+    extra = 0
+
+
+class DayOffInline(TenantInline, admin.TabularInline):  # type: ignore[type-arg]
+    model = DayOff
+    extra = 0
+
+
 @admin.register(Technician)
 class TechnicianAdmin(TenantModelAdmin):
     list_display = ["user", "organization", "outlet", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["user__phone", "user__display_name"]
     list_select_related = ["user", "organization", "outlet"]
-    inlines = [TechnicianSkillInline]
+    inlines = [TechnicianSkillInline, ShiftInline, DayOffInline]
     form = TechnicianForm
     fields = [
         "phone",
@@ -96,3 +106,38 @@ class TechnicianAdmin(TenantModelAdmin):
                 outlet=obj.outlet,
             )
         super().save_model(request, obj, form, change)
+
+
+@admin.register(DispatchPolicy)
+class DispatchPolicyAdmin(TenantModelAdmin):
+    """An organisation's weights for ranking technicians: one row per organisation."""
+
+    list_display = [
+        "organization",
+        "weight_travel",
+        "weight_load",
+        "weight_rating",
+        "weight_first_time_fix",
+        "weight_skill_level",
+    ]
+    list_select_related = ["organization"]
+    fields = [
+        "organization",
+        "weight_travel",
+        "weight_load",
+        "weight_rating",
+        "weight_first_time_fix",
+        "weight_skill_level",
+        "road_factor",
+        "speed_kmh",
+    ]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # One policy per organisation: adding is offered while one of the admin's
+        # organisations has none (without one, the default weights apply).
+        if not super().has_add_permission(request, obj):
+            return False
+        if request.user.is_superuser:
+            return True
+        ids = admin_organization_ids(request)
+        return DispatchPolicy.objects.filter(organization_id__in=ids).count() < len(ids)

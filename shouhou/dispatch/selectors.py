@@ -111,14 +111,19 @@ def technician_pool(*, organization_ids: set[int], at: dt.datetime | None = None
 
 
 def technician_suggestions(
-    *, work_order: Any, limit: int = 5, at: dt.datetime | None = None
+    *,
+    work_order: Any,
+    limit: int = 5,
+    at: dt.datetime | None = None,
+    organization_ids: set[int] | None = None,
 ) -> Ranking:
-    """Ranked technicians of the order's network for this order, with the reasons."""
+    """Ranked technicians of the order's network (or of ``organization_ids``, when the caller
+    may only give the order to some of it) for this order, with the reasons."""
     from shouhou.workorders.services import serving_organization_ids
 
-    pool = technician_pool(
-        organization_ids=serving_organization_ids(work_order.organization), at=at
-    )
+    if organization_ids is None:
+        organization_ids = serving_organization_ids(work_order.organization)
+    pool = technician_pool(organization_ids=organization_ids, at=at)
     fault = work_order.fault_type
     return rank(
         pool,

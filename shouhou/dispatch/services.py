@@ -5,12 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from shouhou.accounts.choices import Role
 from shouhou.accounts.models import Organization, Outlet
 from shouhou.accounts.services import membership_grant, user_get_or_create_by_phone
 from shouhou.catalog.models import SkillTag
-from shouhou.dispatch.models import Technician, TechnicianSkill
+from shouhou.dispatch.models import Technician, TechnicianSkill, TechnicianStatus
 
 
 @transaction.atomic
@@ -46,4 +47,25 @@ def technician_onboard(
         TechnicianSkill.objects.get_or_create(
             technician=technician, skill=skill, defaults={"level": level}
         )
+    return technician
+
+
+def technician_set_status(
+    *,
+    technician: Technician,
+    status: str,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+) -> Technician:
+    """Set the technician's live status (off duty, available, on the way, on site) and, when a
+    position comes with it, their last known location. Writes only those columns."""
+    if status not in TechnicianStatus.values:
+        raise ValueError(f"unknown technician status {status!r}")
+    technician.status = status
+    fields = ["status", "updated_at"]
+    if latitude is not None and longitude is not None:
+        technician.last_latitude, technician.last_longitude = latitude, longitude
+        technician.last_seen_at = timezone.now()
+        fields += ["last_latitude", "last_longitude", "last_seen_at"]
+    technician.save(update_fields=fields)
     return technician

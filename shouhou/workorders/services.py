@@ -29,7 +29,8 @@ from shouhou.catalog.selectors import fault_type_estimate
 from shouhou.core.errors import Conflict, DomainError, RateLimited
 from shouhou.core.sms import send_sms
 from shouhou.customers.models import Address, Asset, Customer
-from shouhou.dispatch.models import Technician
+from shouhou.dispatch.models import Technician, TechnicianStatus
+from shouhou.dispatch.services import technician_set_status
 from shouhou.workorders.attachments import clean_image, clean_upload
 from shouhou.workorders.choices import (
     CUSTOMER_CANCELLABLE,
@@ -719,8 +720,16 @@ def _open_visit(locked: WorkOrder) -> Visit:
 
 
 @transaction.atomic
-def visit_set_en_route(*, work_order: WorkOrder, technician: Technician, actor: Actor) -> Visit:
-    """The technician is on the way (the customer sees it at once)."""
+def visit_set_en_route(
+    *,
+    work_order: WorkOrder,
+    technician: Technician,
+    actor: Actor,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+) -> Visit:
+    """The technician is on the way (the customer sees it at once); dispatch sees them en
+    route, at ``latitude``/``longitude`` when the phone gave a position."""
     locked = _lock(work_order)
     _require_technician(locked, technician)
     if locked.status not in (S.ASSIGNED, S.SCHEDULED):
@@ -730,6 +739,12 @@ def visit_set_en_route(*, work_order: WorkOrder, technician: Technician, actor: 
         return visit
     visit.status, visit.en_route_at = VisitStatus.EN_ROUTE, timezone.now()
     visit.save(update_fields=["status", "en_route_at", "updated_at"])
+    technician_set_status(
+        technician=technician,
+        status=TechnicianStatus.EN_ROUTE,
+        latitude=latitude,
+        longitude=longitude,
+    )
     if locked.assignment_accepted_at is None:
         locked.assignment_accepted_at = timezone.now()
         locked.save(update_fields=["assignment_accepted_at", "updated_at"])
@@ -769,6 +784,12 @@ def visit_check_in(
             "check_in_longitude",
             "updated_at",
         ]
+    )
+    technician_set_status(
+        technician=technician,
+        status=TechnicianStatus.ON_SITE,
+        latitude=latitude,
+        longitude=longitude,
     )
     _workorder_transition(
         work_order=locked,
@@ -968,6 +989,12 @@ def visit_finish(
             "check_out_longitude",
             "updated_at",
         ]
+    )
+    technician_set_status(
+        technician=technician,
+        status=TechnicianStatus.AVAILABLE,
+        latitude=latitude,
+        longitude=longitude,
     )
     data = {"visit_id": visit.pk, "outcome": outcome}
     if outcome == VisitOutcome.FIXED:

@@ -68,7 +68,7 @@ from shouhou.core.testing.factories import (
     UserFactory,
 )
 from shouhou.customers.models import Address, Customer
-from shouhou.dispatch.models import Technician, TechnicianSkill
+from shouhou.dispatch.models import DayOff, DispatchPolicy, Shift, Technician, TechnicianSkill
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
 from shouhou.workorders import services
@@ -146,6 +146,11 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
     MembershipFactory(user=technician_user, organization=org, role="technician", outlet=outlet)
     technician = TechnicianFactory(organization=org, user=technician_user, outlet=outlet)
     technician_skill = TechnicianSkill.objects.create(technician=technician, skill=skill, level=4)
+    shift = Shift.objects.create(
+        technician=technician, weekday=0, starts_at=dt.time(8), ends_at=dt.time(20)
+    )
+    day_off = DayOff.objects.create(technician=technician, day=dt.date(2030, 1, 1))
+    dispatch_policy = DispatchPolicy.objects.create(organization=org, weight_travel=0.5)
     tenant = Tenant(
         tag=tag,
         org=org,
@@ -167,6 +172,9 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
         asset=asset,
         technician=technician,
         technician_skill=technician_skill,
+        shift=shift,
+        day_off=day_off,
+        dispatch_policy=dispatch_policy,
         # Text of this tenant that must never appear on another tenant's pages.
         names=[
             org.name,
@@ -1351,6 +1359,7 @@ ADMIN_OBJECTS: dict[str, str] = {
     "catalog.pricelistitem": "price_item",
     "customers.customer": "customer",
     "dispatch.technician": "technician",
+    "dispatch.dispatchpolicy": "dispatch_policy",
     "workorders.workorder": "work_order",
     "workorders.workorderevent": "event",
     "feedback.rating": "rating",
@@ -1361,7 +1370,7 @@ INLINE_OBJECTS: dict[str, list[str]] = {
     "accounts.outlet": ["opening_hours"],
     "catalog.faulttype": ["fault_line"],
     "customers.customer": ["address", "asset"],
-    "dispatch.technician": ["technician_skill"],
+    "dispatch.technician": ["technician_skill", "shift", "day_off"],
     "workorders.workorder": ["visit", "attachment", "signature"],
 }
 # Admins for looking only: every change of an order is a service call that records an event, so
@@ -1374,6 +1383,8 @@ NO_ADD_FORM: dict[str, str] = {
     "workorders.workorder": "read-only: orders are made by the services (console, API, 报修)",
     "workorders.workorderevent": "read-only: events are written by the services",
     "feedback.rating": "only the customer rates, through rating_submit",
+    "dispatch.dispatchpolicy": "one per organisation: offered only while one of the admin's "
+    "organisations has none (each tenant here has its policy; the change page edits it)",
 }
 # Admins scoped to orders the organisation owns OR serves (lookup prefix to the order).
 OWNED_OR_SERVED: dict[str, str] = {
@@ -1700,6 +1711,8 @@ ADD_FORMS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
         **_management("skill_levels", total=1),
         "skill_levels-0-skill": t.skill.pk,
         "skill_levels-0-level": "3",
+        **_management("shifts"),
+        **_management("days_off"),
     },
     "feedback.followup": lambda t: {
         "organization": t.org.pk,

@@ -27,7 +27,8 @@ from shouhou.demo.build import (
     demo_logins,
     order_window,
 )
-from shouhou.dispatch.models import Technician, TechnicianSkill
+from shouhou.dispatch.models import Shift, Technician, TechnicianSkill
+from shouhou.dispatch.selectors import technician_suggestions
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.workorders.choices import TRANSITIONS
 from shouhou.workorders.models import (
@@ -127,6 +128,14 @@ def _digest() -> str:
             "home_latitude",
             "home_longitude",
             "outlet__code",
+        ),
+        "duty": Technician.objects.values_list("user__phone", "status"),
+        "shifts": Shift.objects.values_list(
+            "technician__organization__code",
+            "technician__user__phone",
+            "weekday",
+            "starts_at",
+            "ends_at",
         ),
         "skills": TechnicianSkill.objects.values_list(
             "technician__user__phone", "skill__organization__code", "skill__code", "level"
@@ -778,3 +787,24 @@ def test_todays_appointments_are_later_today_and_never_in_the_past(clock, today,
         assert end - start == hour_long
     local = timezone.localtime(later[0])
     assert (local.date(), local.hour, local.minute) == (dt.date(2026, 3, 12), 14, 0)
+
+
+@pytest.mark.django_db
+def test_dispatch_suggests_engineers_for_an_accepted_appliance_order():
+    # given the demo (shifts by weekday only, so any Monday 10:00 gives the same answer)
+    build_demo(verticals=["appliance"])
+    order = WorkOrder.objects.get(
+        organization__code="qingfeng", idempotency_key="demo-appliance-04", status="accepted"
+    )
+    monday_ten = timezone.make_aware(dt.datetime(2030, 1, 7, 10, 0))
+    # when
+    ranking = technician_suggestions(work_order=order, at=monday_ten, limit=100)
+    # then engineers of the brand and its providers who have the skill, on duty, within reach
+    assert len(ranking.candidates) == 6
+    assert ranking.considered == 34
+    assert ranking.excluded == {"off_duty": 4, "missing_skill": 23, "outside_service_area": 1}
+    assert [c.score for c in ranking.candidates] == sorted(c.score for c in ranking.candidates)
+    assert len(technician_suggestions(work_order=order, at=monday_ten).candidates) == 5
+    # and nobody at 03:00, when no shift runs
+    night = technician_suggestions(work_order=order, at=monday_ten.replace(hour=3))
+    assert night.candidates == []

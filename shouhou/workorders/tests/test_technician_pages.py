@@ -695,3 +695,99 @@ def test_detail_query_count_is_pinned(tom, world, django_assert_num_queries):
         answer = tom.get(url(order))
     assert answer.status_code == 200
     assert len(answer.context["photo_sections"][2][1]) == 3
+
+
+# --- live state for dispatch: on the way, on site, available, on/off duty -------------------
+
+
+def test_on_the_way_check_in_and_finish_keep_the_technicians_state(tom, world):
+    # given Tom's accepted job, and Tom available with no known position
+    order = make_job(world, accept=True)
+    Technician.objects.filter(pk=world.technician.pk).update(status="available")
+    # when he sets off from somewhere with his phone's position
+    tom.post(url(order, "en-route"), {"latitude": "30.250000", "longitude": "120.150000"})
+    # then dispatch sees him on the way, there
+    tech = Technician.objects.get(pk=world.technician.pk)
+    assert (tech.status, tech.last_latitude, tech.last_longitude) == (
+        "en_route",
+        Decimal("30.250000"),
+        Decimal("120.150000"),
+    )
+    assert tech.last_seen_at is not None
+    # when he checks in at the door
+    tom.post(url(order, "check-in"), {"latitude": "30.280000", "longitude": "120.130000"})
+    tech.refresh_from_db()
+    assert (tech.status, tech.last_latitude, tech.last_longitude) == (
+        "on_site",
+        Decimal("30.280000"),
+        Decimal("120.130000"),
+    )
+    # when the visit ends (the customer was out) he is available again, still known there
+    services.visit_finish(
+        work_order=order, technician=world.technician, actor=SYSTEM, outcome="customer_absent"
+    )
+    tech.refresh_from_db()
+    assert (tech.status, tech.last_latitude) == ("available", Decimal("30.280000"))
+
+
+def test_check_in_without_a_position_keeps_the_last_known_one(world):
+    # given Tom last seen somewhere
+    seen = timezone.now() - dt.timedelta(hours=1)
+    Technician.objects.filter(pk=world.technician.pk).update(
+        last_latitude=Decimal("30.1"), last_longitude=Decimal("120.1"), last_seen_at=seen
+    )
+    # when he checks in without a position (the browser refused)
+    order = in_service(world)
+    # then he is on site and the old position stays
+    tech = Technician.objects.get(pk=order.technician_id)
+    assert (tech.status, tech.last_latitude, tech.last_seen_at) == (
+        "on_site",
+        Decimal("30.100000"),
+        seen,
+    )
+
+
+def test_the_duty_switch_on_the_technician_home(tom, world):
+    # given Tom off duty
+    assert Technician.objects.get(pk=world.technician.pk).status == "off_duty"
+    page = tom.get("/tech/").content.decode()
+    assert 'data-duty="off"' in page
+    assert "Go on duty" in page
+    # when he goes on duty
+    answer = tom.post("/tech/", {"technician": world.technician.pk, "duty": "on"})
+    # then he is available, and the page says so
+    assert answer.status_code == 302
+    assert Technician.objects.get(pk=world.technician.pk).status == "available"
+    page = tom.get("/tech/").content.decode()
+    assert 'data-duty="on"' in page
+    assert "Go off duty" in page
+    # when he goes off duty again
+    tom.post("/tech/", {"technician": world.technician.pk, "duty": "off"})
+    assert Technician.objects.get(pk=world.technician.pk).status == "off_duty"
+
+
+def test_going_on_duty_keeps_a_technician_on_the_way(tom, world):
+    Technician.objects.filter(pk=world.technician.pk).update(status="en_route")
+    tom.post("/tech/", {"technician": world.technician.pk, "duty": "on"})
+    assert Technician.objects.get(pk=world.technician.pk).status == "en_route"
+
+
+@pytest.mark.parametrize("payload", [{"duty": "sideways"}, {"duty": "on", "technician": "x"}])
+def test_the_duty_switch_refuses_nonsense(tom, world, payload):
+    payload = {"technician": world.technician.pk, **payload}
+    answer = tom.post("/tech/", payload)
+    assert answer.status_code == 302
+    assert Technician.objects.get(pk=world.technician.pk).status == "off_duty"
+
+
+def test_nobody_switches_another_technicians_duty(tom, tina, olga):
+    for other in (tina, olga):
+        tom.post("/tech/", {"technician": other.pk, "duty": "on"})
+        assert Technician.objects.get(pk=other.pk).status == "off_duty"
+
+
+def test_the_duty_switch_needs_a_login(client, world):
+    answer = client.post("/tech/", {"technician": world.technician.pk, "duty": "on"})
+    assert answer.status_code == 302
+    assert "/accounts/" in answer["Location"]
+    assert Technician.objects.get(pk=world.technician.pk).status == "off_duty"

@@ -44,7 +44,7 @@ from shouhou.core.phone import normalize_phone
 from shouhou.core.tenancy import roles_in, sees_everything
 from shouhou.customers.models import Address, Customer
 from shouhou.dispatch.models import TechnicianSkill
-from shouhou.dispatch.selectors import explanation_for
+from shouhou.dispatch.selectors import explanation_for, technician_suggestions
 from shouhou.feedback.models import FollowUp, FollowUpStatus
 from shouhou.feedback.selectors import follow_up_list_for_user
 from shouhou.feedback.services import follow_up_resolve as follow_up_resolve_service
@@ -162,6 +162,49 @@ def haversine_km(
 
 def _by_distance(row: tuple[Any, float | None]) -> tuple[bool, float]:
     return (row[1] is None, row[1] or 0.0)
+
+
+SUGGESTIONS_SHOWN = 5
+# Why a hard constraint left technicians out of the suggestions, in the ranking's order.
+EXCLUSION_LABELS = {
+    "off_duty": gettext_lazy("not on duty"),
+    "not_on_shift": gettext_lazy("not on shift now"),
+    "at_capacity": gettext_lazy("fully booked today"),
+    "missing_skill": gettext_lazy("missing a required skill"),
+    "outside_service_area": gettext_lazy("outside their service area"),
+}
+TERM_LABELS = {
+    "travel": gettext_lazy("Travel time"),
+    "load": gettext_lazy("Today's load"),
+    "rating": gettext_lazy("Rating"),
+    "first_time_fix": gettext_lazy("First-time fix"),
+    "skill_level": gettext_lazy("Skill level"),
+}
+
+
+def _suggestions(order: WorkOrder, assignable_ids: set[int]) -> dict[str, Any]:
+    """The dispatch engine's best technicians for the order (a fixed number of queries, however
+    many technicians there are), each with its per-term breakdown, and who was left out why."""
+    ranking = technician_suggestions(
+        work_order=order, limit=SUGGESTIONS_SHOWN, organization_ids=assignable_ids
+    )
+    located = order.latitude is not None and order.longitude is not None
+    rows = [
+        {
+            "candidate": candidate,
+            "located": located,
+            "first_time_fix_percent": round(candidate.breakdown["first_time_fix"] * 100),
+            "terms": [
+                (TERM_LABELS.get(name, name), value)
+                for name, value in candidate.breakdown["terms"].items()
+            ],
+        }
+        for candidate in ranking.candidates
+    ]
+    excluded = [
+        (EXCLUSION_LABELS.get(reason, reason), count) for reason, count in ranking.excluded.items()
+    ]
+    return {"rows": rows, "considered": ranking.considered, "excluded": excluded}
 
 
 # --- the queue -------------------------------------------------------------------------------
@@ -583,6 +626,10 @@ def _detail_context(
     }
     outlet_rows: list[tuple[Any, float | None]] = []
     technician_rows: list[tuple[Any, float | None]] = []
+    suggestions: dict[str, Any] | None = None
+    assignable: set[int] = set()
+    if {"assign-outlet", "assign-technician"} & actions:
+        assignable = _assignable_ids(order, organization_id)
     if "assign-outlet" in actions:
         outlet_rows = sorted(
             (
@@ -592,12 +639,12 @@ def _detail_context(
                         order.latitude, order.longitude, outlet.latitude, outlet.longitude
                     ),
                 )
-                for outlet in outlets_for(_assignable_ids(order, organization_id))
+                for outlet in outlets_for(assignable)
             ),
             key=_by_distance,
         )
     if "assign-technician" in actions:
-        technicians = technicians_for(_assignable_ids(order, organization_id)).prefetch_related(
+        technicians = technicians_for(assignable).prefetch_related(
             Prefetch(
                 "skill_levels",
                 queryset=TechnicianSkill.objects.select_related("skill").order_by("-level"),
@@ -618,6 +665,7 @@ def _detail_context(
             ),
             key=_by_distance,
         )
+        suggestions = _suggestions(order, assignable)
     return {
         "order": order,
         "status_colour": STATUS_COLOURS[order.status],
@@ -627,6 +675,7 @@ def _detail_context(
         "forms": action_forms,
         "outlet_rows": outlet_rows,
         "technician_rows": technician_rows,
+        "suggestions": suggestions,
         "selected_outlet": str(bound["assign-outlet"].data.get("outlet", ""))
         if "assign-outlet" in bound
         else "",

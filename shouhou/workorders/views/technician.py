@@ -477,9 +477,14 @@ ACTIONS: dict[str, _Action] = {
     ),
     "en-route": _Action(
         lambda o, a, v: services.visit_set_en_route(
-            work_order=o, technician=_technician(o), actor=a
+            work_order=o,
+            technician=_technician(o),
+            actor=a,
+            latitude=v["latitude"],
+            longitude=v["longitude"],
         ),
         gettext_lazy("The customer sees that you are on the way."),
+        tech_forms.LocationForm,
     ),
     "check-in": _Action(
         lambda o, a, v: services.visit_check_in(

@@ -172,6 +172,23 @@ def _workorder_transition(
     return locked
 
 
+def _workorder_update(
+    locked: WorkOrder,
+    updates: dict[str, Any],
+    event_type: str,
+    actor: Actor,
+    *,
+    data: dict[str, Any] | None = None,
+    reason: str = "",
+) -> WorkOrder:
+    """Change fields of an already locked order without changing its status, with an event."""
+    for name, value in updates.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=[*updates, "updated_at"])
+    _event(locked, event_type, actor, data=data, reason=reason)
+    return locked
+
+
 # --- numbers ---------------------------------------------------------------------------------
 
 
@@ -468,11 +485,7 @@ def workorder_assign_outlet(*, work_order: WorkOrder, outlet: Outlet, actor: Act
     }
     data = {"outlet": outlet.name, "outlet_id": outlet.pk}
     if locked.status in (S.ASSIGNED, S.SCHEDULED):
-        for name, value in updates.items():
-            setattr(locked, name, value)
-        locked.save(update_fields=[*updates, "updated_at"])
-        _event(locked, EventType.OUTLET_ASSIGNED, actor, data=data)
-        return locked
+        return _workorder_update(locked, updates, EventType.OUTLET_ASSIGNED, actor, data=data)
     return _workorder_transition(
         work_order=locked,
         to=S.ASSIGNED,
@@ -519,11 +532,7 @@ def workorder_assign_technician(
         technician=technician
     ).update(status=VisitStatus.CANCELLED, updated_at=timezone.now())
     if locked.status in (S.ASSIGNED, S.SCHEDULED):
-        for name, value in updates.items():
-            setattr(locked, name, value)
-        locked.save(update_fields=[*updates, "updated_at"])
-        _event(locked, EventType.TECHNICIAN_ASSIGNED, actor, data=data)
-        return locked
+        return _workorder_update(locked, updates, EventType.TECHNICIAN_ASSIGNED, actor, data=data)
     return _workorder_transition(
         work_order=locked,
         to=S.ASSIGNED,
@@ -681,11 +690,7 @@ def workorder_schedule(
     data = {"start": start.isoformat(), "end": end.isoformat()}
     updates = {"appointment_start": start, "appointment_end": end}
     if locked.status == S.SCHEDULED:
-        for name, value in updates.items():
-            setattr(locked, name, value)
-        locked.save(update_fields=[*updates, "updated_at"])
-        _event(locked, EventType.APPOINTMENT_CHANGED, actor, data=data)
-        return locked
+        return _workorder_update(locked, updates, EventType.APPOINTMENT_CHANGED, actor, data=data)
     if locked.technician_id and locked.assignment_accepted_at is None:
         # Making the appointment is taking the job.
         updates["assignment_accepted_at"] = timezone.now()  # type: ignore[assignment]
@@ -1011,11 +1016,9 @@ def visit_finish(
         return workorder_hold(work_order=locked, actor=actor, reason=reason)
     updates = {"appointment_start": None, "appointment_end": None}
     if locked.status == S.ASSIGNED:
-        for name, value in updates.items():
-            setattr(locked, name, value)
-        locked.save(update_fields=[*updates, "updated_at"])
-        _event(locked, EventType.STATUS_CHANGED, actor, data=data, reason=note)
-        return locked
+        return _workorder_update(
+            locked, updates, EventType.STATUS_CHANGED, actor, data=data, reason=note
+        )
     return _workorder_transition(
         work_order=locked, to=S.ASSIGNED, actor=actor, data=data, reason=note, updates=updates
     )

@@ -149,6 +149,37 @@ async def run_load(
     return results, elapsed
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one live process (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(server_pid: int, database: str) -> dict[str, float]:
+    """CPU seconds used so far by the web server (master and workers) and by the PostgreSQL
+    backends serving the bench database, read from /proc."""
+    server = database_cpu = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        parent = int(next(line for line in status.splitlines() if line.startswith("PPid:")).split()[1])
+        if pid == server_pid or parent == server_pid:
+            server += _cpu_seconds(pid)
+        elif cmdline.startswith("postgres:") and f" {database} " in cmdline:
+            database_cpu += _cpu_seconds(pid)
+    client = sum(os.times()[:2])
+    return {"server": server, "database": database_cpu, "load generator": client}
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -224,11 +255,13 @@ def main() -> None:
             f"{arguments.workers} processes x {arguments.threads} threads",
             flush=True,
         )
+        cpu_before = cpu_snapshot(server.pid, database)
         results, elapsed = asyncio.run(
             run_load(
                 base, token, catalog, arguments.clients, arguments.seconds, not arguments.no_think
             )
         )
+        cpu_after = cpu_snapshot(server.pid, database)
         with psycopg.connect(env["DATABASE_URL"].replace("postgres://", "postgresql://")) as db:
             after = db.execute("SELECT count(*) FROM workorders_workorder").fetchone()[0]
     finally:
@@ -247,6 +280,12 @@ def main() -> None:
             f"latency ms: p50 {statistics.median(latencies):.1f}  "
             f"p90 {percentile(latencies, 0.90):.1f}  p99 {percentile(latencies, 0.99):.1f}  "
             f"max {max(latencies):.1f}"
+        )
+        spent = {name: cpu_after[name] - cpu_before[name] for name in cpu_before}
+        print(
+            "CPU ms per request: "
+            + "  ".join(f"{name} {seconds * 1000 / len(results):.2f}" for name, seconds in spent.items())
+            + f"  (machine: {os.cpu_count()} cores, {elapsed:.0f} s)"
         )
 
 

@@ -183,11 +183,17 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Hot reads on the intake path are remembered per process for this long (0 = never); a change
+# made in another process is seen everywhere within it (docs/configuration.md).
+API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 10, minimum=0)
+CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 60, minimum=0)
+
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: a call without credentials answers 401 with WWW-Authenticate.
+        "shouhou.api.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "shouhou.api.pagination.StandardPagination",

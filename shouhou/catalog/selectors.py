@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from shouhou.catalog.models import (
@@ -19,8 +20,11 @@ from shouhou.catalog.models import (
     ServiceType,
     SkillTag,
 )
+from shouhou.core.cache import TtlCache
 from shouhou.core.money import quantize
 from shouhou.core.tenancy import scope_queryset
+
+M = TypeVar("M", bound=Model)
 
 
 def category_list_for_user(*, user: Any) -> QuerySet[ProductCategory]:
@@ -154,3 +158,37 @@ def fault_type_estimate(
     return PriceEstimate(
         lines=tuple(priced), missing_codes=tuple(missing), low=quantize(low), high=quantize(high)
     )
+
+
+# --- hot reads on the intake path, remembered for CATALOG_CACHE_SECONDS --------------------
+
+catalog_cache: TtlCache[Any] = TtlCache("CATALOG_CACHE_SECONDS")
+
+
+def catalog_row(model: type[M], *, pk: int, organization_ids: Iterable[int]) -> M | None:
+    """The catalog row ``pk`` of ``model`` if it belongs to one of ``organization_ids``.
+
+    Remembered for a short time per process (catalog rows change rarely and intake reads them
+    on every order); ``None`` when it does not exist or belongs to someone else.
+    """
+    allowed = frozenset(organization_ids)
+    row = catalog_cache.get_or_compute(
+        (model._meta.label, pk), lambda: model._default_manager.filter(pk=pk).first()
+    )
+    if row is None or row.organization_id not in allowed:  # type: ignore[attr-defined]
+        return None
+    return row
+
+
+def fault_type_estimate_range(
+    *, fault_type: FaultType, on: dt.date, product_model_id: int | None
+) -> tuple[Decimal, Decimal]:
+    """(low, high) of ``fault_type_estimate``, remembered per fault, model and day."""
+
+    def compute() -> tuple[Decimal, Decimal]:
+        estimate = fault_type_estimate(
+            fault_type=fault_type, on=on, product_model_id=product_model_id
+        )
+        return estimate.low, estimate.high
+
+    return catalog_cache.get_or_compute(("estimate", fault_type.pk, product_model_id, on), compute)

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from shouhou.accounts.models import Organization, Outlet, User
 from shouhou.catalog.models import Brand, FaultType, ProductCategory, ProductModel, ServiceType
-from shouhou.catalog.selectors import fault_type_estimate
+from shouhou.catalog.selectors import fault_type_estimate, fault_type_estimate_range
 from shouhou.core.errors import Conflict, DomainError, RateLimited
 from shouhou.core.sms import send_sms
 from shouhou.customers.models import Address, Asset, Customer
@@ -309,10 +309,9 @@ def workorder_create(
     under_warranty = bool(asset and asset.is_under_warranty(today))
     estimate_low = estimate_high = None
     if fault_type is not None:
-        estimate = fault_type_estimate(
+        estimate_low, estimate_high = fault_type_estimate_range(
             fault_type=fault_type, on=today, product_model_id=model.pk if model else None
         )
-        estimate_low, estimate_high = estimate.low, estimate.high
 
     now = timezone.now()
     try:
@@ -403,10 +402,19 @@ def customer_get_or_create(
     *, organization: Organization, phone: str, name: str, user: User | None = None
 ) -> Customer:
     """The organisation's customer with this number (created if new; the login is linked)."""
-    customer, created = Customer.objects.get_or_create(
-        organization=organization, phone=phone, defaults={"name": name, "user": user}
-    )
-    if not created and user is not None and customer.user_id is None:
+    customer = Customer.objects.filter(organization=organization, phone=phone).first()
+    if customer is None:
+        # One statement that also survives a racing request creating the same customer (no
+        # savepoint needed): on a conflict it leaves the stored row as it was.
+        customer = Customer(organization=organization, phone=phone, name=name, user=user)
+        Customer.objects.bulk_create(
+            [customer],
+            update_conflicts=True,
+            unique_fields=["organization", "phone"],
+            update_fields=["phone"],
+        )
+        return customer
+    if user is not None and customer.user_id is None:
         customer.user = user
         customer.save(update_fields=["user", "updated_at"])
     return customer

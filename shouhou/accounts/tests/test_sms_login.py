@@ -580,8 +580,9 @@ def test_api_token_by_password_authenticates_requests(clock, client, alice, org_
 def test_api_rejects_a_made_up_token(clock):
     api = _english()
     response = api.get("/api/v1/organizations/", HTTP_AUTHORIZATION="Token " + "0" * 40)
-    # 403 rather than 401: session authentication comes first and sends no challenge
-    assert response.status_code == 403
+    # 401 with a challenge telling the client which scheme to use
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     assert response.json() == {"detail": "Invalid token."}
 
 

@@ -714,9 +714,9 @@ def test_api_lists_show_both_organisations_to_platform_admin(
 def test_api_refuses_anonymous_callers(client, world, url):
     # when a caller without session or token asks
     response = client.get(url.format(a_outlet=world.a.outlet.pk))
-    # then the API refuses: 403, as session authentication comes first and sends no
-    # WWW-Authenticate challenge
-    assert response.status_code == 403
+    # then the API refuses with 401 and says which scheme it expects
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     assert response.json() == {"detail": "身份认证信息未提供。"}
 
 

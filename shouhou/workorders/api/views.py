@@ -20,7 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shouhou.accounts.models import Organization, Outlet, User
+from shouhou.api.authentication import organization_cached
 from shouhou.catalog.models import Brand, FaultType, ProductCategory, ProductModel, ServiceType
+from shouhou.catalog.selectors import catalog_row
 from shouhou.core.tenancy import organization_ids_for, sees_everything
 from shouhou.customers.models import Address, Asset
 from shouhou.dispatch.models import Technician
@@ -64,7 +66,10 @@ def _pick(model: Any, pk: int | None, organization_ids: set[int]) -> Any:
     """A catalog/outlet row by id inside the allowed organisations (else a 400, not a leak)."""
     if pk is None:
         return None
-    row = model.objects.filter(pk=pk, organization_id__in=organization_ids).first()
+    if model._meta.app_label == "catalog":
+        row = catalog_row(model, pk=pk, organization_ids=organization_ids)
+    else:
+        row = model.objects.filter(pk=pk, organization_id__in=organization_ids).first()
     if row is None:
         raise serializers.ValidationError(
             {model._meta.model_name: [_("Not found in this organisation.")]}
@@ -150,7 +155,7 @@ class WorkOrderViewSet(
             raise serializers.ValidationError({"organization": [_("Choose the organisation.")]})
         if organization_id not in staff_ids:
             raise Http404
-        organization = Organization.objects.get(pk=organization_id)
+        organization = organization_cached(organization_id)
         if "customer" not in values:
             raise serializers.ValidationError(
                 {"customer": [_("Give the customer's name and mobile number.")]}

@@ -127,8 +127,12 @@ def solve_pyvrp(inst: Instance, seconds: float, seed: int) -> list[list[int]]:
     from pyvrp.stop import MaxRuntime
 
     matrix = np.rint(inst.euclid() * SCALE).astype(np.int64)
-    locations = [pyvrp.Location(x=float(x), y=float(y)) for x, y in zip(inst.x, inst.y, strict=True)]
-    depot = pyvrp.Depot(location=0, tw_early=int(inst.ready[0] * SCALE), tw_late=int(inst.due[0] * SCALE))
+    locations = [
+        pyvrp.Location(x=float(x), y=float(y)) for x, y in zip(inst.x, inst.y, strict=True)
+    ]
+    depot = pyvrp.Depot(
+        location=0, tw_early=int(inst.ready[0] * SCALE), tw_late=int(inst.due[0] * SCALE)
+    )
     clients = [
         pyvrp.Client(
             location=i,
@@ -187,8 +191,12 @@ def solve_ortools(inst: Instance, seconds: float, seed: int) -> list[list[int]]:
         demand_cb, 0, [inst.capacity] * inst.vehicles, True, "load"
     )
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    params.first_solution_strategy = (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    )
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
     params.time_limit.FromMilliseconds(int(seconds * 1000))
     solution = routing.SolveWithParameters(params)
     if solution is None:
@@ -228,7 +236,9 @@ def main() -> None:
 
     solvers = list(SOLVERS) if args.solver == "all" else [args.solver]
     print(f"data: {args.data} (see SOURCE.md there); {args.seconds:g} s per solve, 1 core")
-    header = f"{'instance':9} {'solver':8} {'distance':>9} {'veh':>4} {'best-known':>10} {'gap %':>7}"
+    header = (
+        f"{'instance':9} {'solver':8} {'distance':>9} {'veh':>4} {'best-known':>10} {'gap %':>7}"
+    )
     print(f"{header} {'kind of BKS':14} feasible  wall s")
     gaps: dict[str, list[float]] = {s: [] for s in solvers}
     for name in args.instances:
@@ -250,7 +260,9 @@ def main() -> None:
             )
     for solver, values in gaps.items():
         if values:
-            print(f"mean gap {solver}: {sum(values) / len(values):.2f}% over {len(values)} instances")
+            print(
+                f"mean gap {solver}: {sum(values) / len(values):.2f}% over {len(values)} instances"
+            )
 
 
 if __name__ == "__main__":

@@ -177,9 +177,7 @@ def route_plan_build(
                     ),
                     window_start=_seconds(order.appointment_start, midnight),
                     window_end=_seconds(window_end, midnight),
-                    skills=frozenset(
-                        s.code for s in order.fault_type.required_skills.all()
-                    )
+                    skills=frozenset(s.code for s in order.fault_type.required_skills.all())
                     if order.fault_type
                     else frozenset(),
                     priority=PRIORITY_RANK.get(order.priority, 1),
@@ -288,8 +286,11 @@ def route_technicians_visible_to(user: Any) -> QuerySet[Technician]:
 
 
 def route_etas_for(*, work_orders: list[WorkOrder]) -> dict[int, dt.datetime]:
-    """ETA of each order's stop on its technician's plan, by work-order id (one query)."""
-    ids = [order.pk for order in work_orders]
+    """ETA of each order's stop on its technician's latest plan, by work-order id (one query;
+    none once the order is past the visit or cancelled)."""
+    ids = [order.pk for order in work_orders if order.status in ROUTED_STATUSES]
+    if not ids:
+        return {}
     rows = RouteStop.objects.filter(work_order_id__in=ids).values_list(
         "work_order_id", "eta", "plan__computed_at"
     )

@@ -155,7 +155,7 @@ class RouteStopInline(TenantInline, admin.TabularInline):  # type: ignore[type-a
     model = RouteStop
     extra = 0
     can_delete = False
-    fields = [
+    fields = (
         "sequence",
         "work_order",
         "eta",
@@ -163,7 +163,7 @@ class RouteStopInline(TenantInline, admin.TabularInline):  # type: ignore[type-a
         "planned_end",
         "travel_seconds",
         "distance_m",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -187,7 +187,7 @@ class RoutePlanAdmin(TenantModelAdmin):
     list_filter = ["day"]
     list_select_related = ["technician__user"]
     date_hierarchy = "day"
-    fields = [
+    fields = (
         "organization",
         "technician",
         "day",
@@ -199,7 +199,7 @@ class RoutePlanAdmin(TenantModelAdmin):
         "unassigned",
         "solver",
         "solve_seconds",
-    ]
+    )
     readonly_fields = fields
     inlines = [RouteStopInline]
 

@@ -196,19 +196,19 @@ def route_plan_build(
         for key in solution.unassigned:
             assert isinstance(key, int)
             unassigned.append({"work_order": jobs[key].work_order.number, "reason": "does_not_fit"})
-        for sequence, stop in enumerate(solution.routes[0].stops, start=1):
-            assert isinstance(stop.job, int)
-            job = jobs[stop.job]
+        for sequence, planned in enumerate(solution.routes[0].stops, start=1):
+            assert isinstance(planned.job, int)
+            job = jobs[planned.job]
             stops.append(
                 RouteStop(
                     work_order=job.work_order,
                     visit=job.visit,
                     sequence=sequence,
-                    eta=midnight + dt.timedelta(seconds=stop.arrival),
-                    planned_start=midnight + dt.timedelta(seconds=stop.start),
-                    planned_end=midnight + dt.timedelta(seconds=stop.end),
-                    travel_seconds=stop.travel_seconds,
-                    distance_m=stop.distance_m,
+                    eta=midnight + dt.timedelta(seconds=planned.arrival),
+                    planned_start=midnight + dt.timedelta(seconds=planned.start),
+                    planned_end=midnight + dt.timedelta(seconds=planned.end),
+                    travel_seconds=planned.travel_seconds,
+                    distance_m=planned.distance_m,
                 )
             )
 

@@ -183,7 +183,8 @@ def solve_routes(
 
 
 def _screen(problem: RouteProblem) -> tuple[list[RouteJob], list[RouteJob]]:
-    routable, hopeless = [], []
+    routable: list[RouteJob] = []
+    hopeless: list[RouteJob] = []
     for job in problem.jobs:
         possible = any(
             job.skills <= vehicle.skills
@@ -210,7 +211,7 @@ def _solve_pyvrp(
     dimension = {code: i for i, code in enumerate(skill_codes)}
     # Locations: one per vehicle start and end (depots come first in PyVRP), then the jobs.
     points: list[int] = []
-    depots = []
+    depots: list[Any] = []
     vehicle_types = []
     for vehicle in problem.vehicles:
         start_depot = len(depots)
@@ -251,7 +252,15 @@ def _solve_pyvrp(
     distance = np.ascontiguousarray(problem.distance[np.ix_(index, index)], dtype=np.int64)
     duration = np.ascontiguousarray(problem.duration[np.ix_(index, index)], dtype=np.int64)
     locations = [pyvrp.Location(x=0.0, y=0.0) for _ in points]
-    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, [distance], [duration])
+    matrices: list[Any] = [distance]
+    data = pyvrp.ProblemData(
+        locations,
+        clients,
+        depots,
+        vehicle_types,
+        matrices,
+        [duration],  # type: ignore[list-item]
+    )
     stop: Any = MaxRuntime(seconds)
     if no_improvement is not None:
         stop = MultipleCriteria([stop, NoImprovement(no_improvement)])

@@ -198,10 +198,10 @@ def technician_job_groups(*, user: Any, now: dt.datetime | None = None) -> list[
     # module level.
     from shouhou.dispatch.routes import route_etas_for
 
-    orders = list(orders)
-    etas = route_etas_for(work_orders=orders)
+    orders_list = list(orders)
+    etas = route_etas_for(work_orders=orders_list)
     buckets: dict[str, list[Job]] = {key: [] for key, _title in GROUPS}
-    for order in orders:
+    for order in orders_list:
         late = (
             order.status in _BEFORE_WORK
             and order.appointment_end is not None

@@ -18,10 +18,14 @@ How the field-service rules map onto it:
 - Skills: PyVRP has no skills, so each skill is a load dimension; a job needing the skill
   carries 1 unit of it, a technician with the skill can carry every job's unit, one without has
   capacity 0 (DESIGN.md section 8).
-- Priorities: every job is optional with a prize far above any travel cost, doubling with
-  each priority step, so the solver serves every job it can fit and, when it cannot fit all,
+- Priorities: every job is optional with a prize worth 50 km of driving, doubling with each
+  priority step, so the solver serves every job it can fit and, when it cannot fit all,
   drops the low-priority ones first. A job left out is returned in ``unassigned`` — never
   silently dropped.
+- Windows, shift ends and skills are soft in PyVRP (penalised); the penalty cap is raised far
+  above the prizes, and the times we return are recomputed along each route, keeping only
+  the stops that hold (a stop that would not is reported unassigned), so a plan never breaks
+  a rule even if the solver's best solution did.
 """
 
 from __future__ import annotations
@@ -36,10 +40,11 @@ import numpy.typing as npt
 
 from shouhou.dispatch.matching import EARTH_RADIUS_KM
 
-# A served job is worth more than any day's travel (metres) so that serving beats driving;
-# each priority step doubles it so that one urgent job outweighs a handful of low ones.
-PRIZE_BASE = 10_000_000
+# A served job is worth 50 km of extra driving (costs are metres), so the solver serves every
+# job it can fit within a city; each priority step doubles it (a high job outweighs two low).
+PRIZE_BASE = 50_000
 PRIORITY_PRIZE_FACTOR = 2
+MAX_PENALTY = 10_000_000.0  # per unit of excess load or second of lateness; see _solve_pyvrp
 
 
 @dataclass(frozen=True)
@@ -264,53 +269,66 @@ def _solve_pyvrp(
     stop: Any = MaxRuntime(seconds)
     if no_improvement is not None:
         stop = MultipleCriteria([stop, NoImprovement(no_improvement)])
-    result = pyvrp.solve(data, stop=stop, seed=seed, display=False)
+    # PyVRP treats windows and loads as soft constraints with adaptive penalties, capped at
+    # max_penalty per unit. The cap must sit well above the largest prize, or breaking a
+    # window or a skill to collect an urgent job's prize would pay.
+    params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=MAX_PENALTY))
+    result = pyvrp.solve(data, stop=stop, seed=seed, display=False, params=params)
     best = result.best
 
-    routes_by_vehicle: dict[int, PlannedRoute] = {}
-    served: set[int] = set()
+    orders: dict[int, list[int]] = {}
+    departures: dict[int, int] = {}
     for route in best.routes():
-        vehicle = problem.vehicles[route.vehicle_type()]
-        stops: list[PlannedStop] = []
-        previous = data.depots()[route.start_depot()].location
-        travel_total = 0
-        for activity in route.schedule():
-            if not activity.is_client():
-                continue
-            job = jobs[activity.idx]
-            location = clients[activity.idx].location
-            travel = int(duration[previous, location])
-            travel_total += travel
-            start = activity.start_time
-            stops.append(
-                PlannedStop(
-                    job=job.key,
-                    arrival=start - activity.wait_duration,
-                    start=start,
-                    end=activity.end_time,
-                    travel_seconds=travel,
-                    distance_m=int(distance[previous, location]),
-                )
-            )
-            served.add(activity.idx)
-            previous = location
-        end_location = data.depots()[route.end_depot()].location
-        travel_total += int(duration[previous, end_location])
-        routes_by_vehicle[route.vehicle_type()] = PlannedRoute(
-            vehicle=vehicle.key,
-            stops=stops,
-            departure=route.start_time(),
-            return_at=route.end_time(),
-            distance_m=route.distance(),
-            travel_seconds=travel_total,
+        orders[route.vehicle_type()] = [a.idx for a in route.schedule() if a.is_client()]
+        departures[route.vehicle_type()] = route.start_time()
+    routes: list[PlannedRoute] = []
+    served: set[int] = set()
+    for v, vehicle in enumerate(problem.vehicles):
+        kept = _timed_route(
+            problem, vehicle, [jobs[i] for i in orders.get(v, [])], departures.get(v)
         )
-    routes = [
-        routes_by_vehicle.get(i) or PlannedRoute(v.key, [], v.shift_start, v.shift_start, 0, 0)
-        for i, v in enumerate(problem.vehicles)
-    ]
+        routes.append(kept)
+        served.update(i for i in orders.get(v, []) if jobs[i].key in {s.job for s in kept.stops})
     return RouteSolution(
         routes=routes,
         unassigned=[job.key for i, job in enumerate(jobs) if i not in served],
         is_feasible=best.is_feasible(),
         stats={"iterations": float(result.num_iterations), "cost": float(result.cost())},
     )
+
+
+def _timed_route(
+    problem: RouteProblem, vehicle: RouteVehicle, sequence: list[RouteJob], departure: int | None
+) -> PlannedRoute:
+    """Times along ``sequence`` computed here, not taken from the solver, keeping only the stops
+    that truly hold: the technician has the skills, the work starts inside the window, and the
+    technician is back by the shift end (else the last stops go). Anything dropped is reported
+    unassigned by the caller. With a feasible solver result nothing is dropped."""
+    sequence = [job for job in sequence if job.skills <= vehicle.skills]
+    leave = max(vehicle.shift_start, departure if departure is not None else 0)
+    while True:
+        stops: list[PlannedStop] = []
+        clock, here, metres, travel_total = leave, vehicle.start, 0, 0
+        for job in sequence:
+            travel = int(problem.duration[here, job.point])
+            arrival = clock + travel
+            start = max(arrival, job.window_start)
+            if start > job.window_end:
+                continue  # late: drop it and go on from where we are
+            step = int(problem.distance[here, job.point])
+            stops.append(
+                PlannedStop(job.key, arrival, start, start + job.service_seconds, travel, step)
+            )
+            clock, here = start + job.service_seconds, job.point
+            metres += step
+            travel_total += travel
+        back = clock + int(problem.duration[here, vehicle.end])
+        if back <= vehicle.shift_end or not stops:
+            break
+        kept = {stop.job for stop in stops}
+        sequence = [job for job in sequence if job.key in kept][:-1]
+    if not stops:
+        return PlannedRoute(vehicle.key, [], vehicle.shift_start, vehicle.shift_start, 0, 0)
+    metres += int(problem.distance[here, vehicle.end])
+    travel_total += int(problem.duration[here, vehicle.end])
+    return PlannedRoute(vehicle.key, stops, leave, back, metres, travel_total)

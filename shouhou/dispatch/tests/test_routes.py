@@ -135,6 +135,39 @@ def test_adapter_drops_the_low_priority_job_when_only_one_fits():
     assert solution.unassigned == ["low"]
 
 
+def test_route_times_are_recomputed_and_broken_stops_dropped():
+    # given a solver order that breaks the rules: a job Tom lacks the skill for, a job whose
+    # window has closed by the time he gets there, and a last job that keeps him past his shift
+    from shouhou.dispatch.routing import _timed_route
+
+    jobs = [
+        RouteJob("ok", point=1, service_seconds=600, window_start=9 * H, window_end=10 * H),
+        RouteJob(
+            "skill",
+            point=2,
+            service_seconds=600,
+            window_start=0,
+            window_end=20 * H,
+            skills=frozenset({"ev"}),
+        ),
+        RouteJob("closed", point=2, service_seconds=600, window_start=8 * H, window_end=8 * H + 60),
+        RouteJob("also_ok", point=2, service_seconds=600, window_start=9 * H, window_end=12 * H),
+        RouteJob("too_long", point=4, service_seconds=8 * H, window_start=9 * H, window_end=12 * H),
+    ]
+    problem = line_problem(jobs, [])
+    vehicle = RouteVehicle("tom", start=0, end=0, shift_start=9 * H, shift_end=17 * H)
+    # when
+    route = _timed_route(problem, vehicle, jobs, departure=9 * H)
+    # then only the stops that hold remain, timed from the departure
+    assert [(s.job, s.arrival, s.start, s.end) for s in route.stops] == [
+        ("ok", 9 * H + 60, 9 * H + 60, 9 * H + 660),
+        ("also_ok", 9 * H + 720, 9 * H + 720, 9 * H + 1320),
+    ]
+    assert route.return_at == 9 * H + 1320 + 120
+    assert route.distance_m == 4000
+    assert route.travel_seconds == 240
+
+
 def test_straight_line_matrices_apply_road_factor_and_speed():
     # given two points 0.01° of latitude apart (about 1.11 km)
     distance, duration = straight_line_matrices(
@@ -361,6 +394,19 @@ def test_api_replan_then_read_the_route(world, tom, day, agent):
         read = api(user).get(url)
         assert read.status_code == 200
         assert read.json()["stops"] == body["stops"]
+
+
+def test_api_route_read_query_count_is_pinned(world, tom, day, agent, django_assert_num_queries):
+    # given a plan with three stops
+    for hour in (9, 11, 14):
+        job(world, day, (hour, 0), (hour + 1, 0), north=hour / 1000)
+    route_plan_build(technician=tom, day=day, seconds=SOLVE)
+    client = api(agent)
+    # when (memberships, technician, plan, stops with their orders)
+    with django_assert_num_queries(4):
+        answer = client.get(f"/api/v1/technicians/{tom.pk}/routes/{day.isoformat()}/")
+    # then
+    assert len(answer.json()["stops"]) == 3
 
 
 def test_api_unassigned_carries_the_reason_and_a_message(world, tom, day, agent):

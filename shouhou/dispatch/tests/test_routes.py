@@ -12,7 +12,12 @@ import yaml
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from shouhou.core.testing.factories import FaultTypeFactory, SkillFactory, WorkOrderFactory
+from shouhou.core.testing.factories import (
+    FaultTypeFactory,
+    SkillFactory,
+    TechnicianFactory,
+    WorkOrderFactory,
+)
 from shouhou.dispatch.models import RoutePlan, RouteStop, Shift, TechnicianSkill
 from shouhou.dispatch.routes import route_plan_build
 from shouhou.dispatch.routing import (
@@ -449,3 +454,24 @@ def test_route_endpoints_are_in_the_schema(client):
     paths = schema["paths"]
     assert set(paths["/api/v1/technicians/{technician_id}/routes/{day}/"]) == {"get"}
     assert set(paths["/api/v1/technicians/{technician_id}/routes/{day}/replan/"]) == {"post"}
+
+
+def test_reassigning_a_job_replans_both_technicians(
+    world, tom, day, django_capture_on_commit_callbacks
+):
+    # given Tom's plan with two stops and Tina working the same day
+    tina = TechnicianFactory(organization=world.org)
+    Shift.objects.create(
+        technician=tina, weekday=day.weekday(), starts_at=dt.time(9), ends_at=dt.time(18)
+    )
+    keep = job(world, day, (9, 0), (10, 0))
+    moved = job(world, day, (11, 0), (12, 0), north=0.01)
+    route_plan_build(technician=tom, day=day, seconds=SOLVE)
+    # when the dispatcher gives one job to Tina
+    with django_capture_on_commit_callbacks(execute=True):
+        services.workorder_assign_technician(
+            work_order=moved, technician=tina, actor=Actor.system()
+        )
+    # then Tom's day lost the stop and Tina's day has it
+    assert [s.work_order for s in RoutePlan.objects.get(technician=tom).stops.all()] == [keep]
+    assert [s.work_order for s in RoutePlan.objects.get(technician=tina).stops.all()] == [moved]

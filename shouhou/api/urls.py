@@ -10,6 +10,7 @@ from shouhou.accounts.api.views import (
     TokenView,
 )
 from shouhou.catalog.api import views as catalog
+from shouhou.dispatch.api import views as dispatch
 from shouhou.workorders.api.views import WorkOrderViewSet
 
 router = DefaultRouter()
@@ -28,5 +29,15 @@ app_name = "api"
 urlpatterns = [
     path("auth/sms-codes/", SmsCodeRequestView.as_view(), name="sms-code-request"),
     path("auth/token/", TokenView.as_view(), name="token"),
+    path(
+        "technicians/<int:technician_id>/routes/<str:day>/",
+        dispatch.TechnicianRouteView.as_view(),
+        name="technician-route",
+    ),
+    path(
+        "technicians/<int:technician_id>/routes/<str:day>/replan/",
+        dispatch.TechnicianRouteReplanView.as_view(),
+        name="technician-route-replan",
+    ),
     path("", include(router.urls)),
 ]

@@ -12,7 +12,15 @@ from shouhou.accounts.choices import Role
 from shouhou.accounts.services import membership_grant, user_get_or_create_by_phone
 from shouhou.core.admin import TenantInline, TenantModelAdmin, admin_organization_ids
 from shouhou.core.phone import normalize_phone
-from shouhou.dispatch.models import DayOff, DispatchPolicy, Shift, Technician, TechnicianSkill
+from shouhou.dispatch.models import (
+    DayOff,
+    DispatchPolicy,
+    RoutePlan,
+    RouteStop,
+    Shift,
+    Technician,
+    TechnicianSkill,
+)
 
 
 class TechnicianForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -141,3 +149,65 @@ class DispatchPolicyAdmin(TenantModelAdmin):
             return True
         ids = admin_organization_ids(request)
         return DispatchPolicy.objects.filter(organization_id__in=ids).count() < len(ids)
+
+
+class RouteStopInline(TenantInline, admin.TabularInline):  # type: ignore[type-arg]
+    model = RouteStop
+    extra = 0
+    can_delete = False
+    fields = (
+        "sequence",
+        "work_order",
+        "eta",
+        "planned_start",
+        "planned_end",
+        "travel_seconds",
+        "distance_m",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RoutePlan)
+class RoutePlanAdmin(TenantModelAdmin):
+    """Route plans for looking only: they are built by the solver (route_plan_build)."""
+
+    list_display = [
+        "technician",
+        "day",
+        "computed_at",
+        "total_travel_minutes",
+        "total_distance_m",
+    ]
+    list_filter = ["day"]
+    list_select_related = ["technician__user"]
+    date_hierarchy = "day"
+    fields = (
+        "organization",
+        "technician",
+        "day",
+        "computed_at",
+        "starts_at",
+        "ends_at",
+        "total_travel_seconds",
+        "total_distance_m",
+        "unassigned",
+        "solver",
+        "solve_seconds",
+    )
+    readonly_fields = fields
+    inlines = [RouteStopInline]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -226,3 +226,92 @@ class DispatchPolicy(TimeStampedModel):
 
     def __str__(self) -> str:
         return str(self.organization)
+
+
+class RoutePlan(models.Model):
+    """A technician's route for one day: the on-site visits in order, with ETAs.
+
+    Built by ``dispatch.routes.route_plan_build`` (one row per technician and day, replaced
+    on every re-plan). ``unassigned`` lists the day's jobs that could not be fitted — outside
+    the shift, a window that cannot be met, a missing skill — so that nothing is silently
+    dropped: each entry is ``{"work_order": number, "reason": code}``.
+    """
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="route_plans",
+        verbose_name=_("organisation"),
+    )
+    technician = models.ForeignKey(
+        Technician,
+        on_delete=models.CASCADE,
+        related_name="route_plans",
+        verbose_name=_("technician"),
+    )
+    day = models.DateField(_("day"))
+    computed_at = models.DateTimeField(_("computed at"))
+    starts_at = models.DateTimeField(_("leaves at"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("back at"), null=True, blank=True)
+    total_travel_seconds = models.PositiveIntegerField(_("total travel (seconds)"), default=0)
+    total_distance_m = models.PositiveIntegerField(_("total distance (metres)"), default=0)
+    unassigned = models.JSONField(_("jobs that do not fit"), default=list, blank=True)
+    solver = models.CharField(_("solver"), max_length=16, blank=True)
+    solve_seconds = models.FloatField(_("solve time (seconds)"), default=0)
+
+    class Meta:
+        verbose_name = _("route plan")
+        verbose_name_plural = _("route plans")
+        ordering = ["-day", "technician"]
+        constraints = [
+            models.UniqueConstraint(fields=["technician", "day"], name="dispatch_routeplan_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.technician} {self.day}"
+
+    @property
+    def total_travel_minutes(self) -> int:
+        return round(self.total_travel_seconds / 60)
+
+
+class RouteStop(models.Model):
+    """One visit on a route plan: its place in the day, the ETA and the planned work time."""
+
+    plan = models.ForeignKey(
+        RoutePlan, on_delete=models.CASCADE, related_name="stops", verbose_name=_("route plan")
+    )
+    work_order = models.ForeignKey(
+        "workorders.WorkOrder",
+        on_delete=models.CASCADE,
+        related_name="route_stops",
+        verbose_name=_("work order"),
+    )
+    visit = models.ForeignKey(
+        "workorders.Visit",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="route_stops",
+        verbose_name=_("visit"),
+    )
+    sequence = models.PositiveSmallIntegerField(_("order in the day"))
+    eta = models.DateTimeField(_("expected arrival"))
+    planned_start = models.DateTimeField(_("work starts"))
+    planned_end = models.DateTimeField(_("work ends"))
+    travel_seconds = models.PositiveIntegerField(_("travel from the previous stop (seconds)"))
+    distance_m = models.PositiveIntegerField(_("distance from the previous stop (metres)"))
+
+    class Meta:
+        verbose_name = _("route stop")
+        verbose_name_plural = _("route stops")
+        ordering = ["plan", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "sequence"], name="dispatch_routestop_seq"),
+            models.UniqueConstraint(
+                fields=["plan", "work_order"], name="dispatch_routestop_one_per_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} #{self.sequence}"

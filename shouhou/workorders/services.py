@@ -189,6 +189,21 @@ def _workorder_update(
     return locked
 
 
+def _replan_routes(locked: WorkOrder, *earlier: tuple[int | None, dt.datetime | None]) -> None:
+    """Ask dispatch to re-plan the day of each (technician, appointment) touched, after commit.
+
+    Imported inside: ``dispatch.routes`` reads work orders, so a module-level import would
+    make the two apps import each other; the solve itself runs in a task.
+    """
+    if locked.fulfilment_mode != FulfilmentMode.ON_SITE:
+        return
+    from shouhou.dispatch.routes import route_replan_later
+
+    for technician_id, start in {(locked.technician_id, locked.appointment_start), *earlier}:
+        if technician_id is not None and start is not None:
+            route_replan_later(technician_id=technician_id, day=timezone.localdate(start))
+
+
 # --- numbers ---------------------------------------------------------------------------------
 
 
@@ -520,6 +535,7 @@ def workorder_assign_technician(
     _check_assignable(locked, technician.organization_id)
     if not technician.is_active:
         raise WorkOrderInvalid(_("This technician is not active."))
+    earlier = (locked.technician_id, locked.appointment_start)
     updates: dict[str, Any] = {
         "technician": technician,
         "assignment_accepted_at": None,
@@ -540,15 +556,18 @@ def workorder_assign_technician(
         technician=technician
     ).update(status=VisitStatus.CANCELLED, updated_at=timezone.now())
     if locked.status in (S.ASSIGNED, S.SCHEDULED):
-        return _workorder_update(locked, updates, EventType.TECHNICIAN_ASSIGNED, actor, data=data)
-    return _workorder_transition(
-        work_order=locked,
-        to=S.ASSIGNED,
-        actor=actor,
-        updates=updates,
-        data=data,
-        event_type=EventType.TECHNICIAN_ASSIGNED,
-    )
+        locked = _workorder_update(locked, updates, EventType.TECHNICIAN_ASSIGNED, actor, data=data)
+    else:
+        locked = _workorder_transition(
+            work_order=locked,
+            to=S.ASSIGNED,
+            actor=actor,
+            updates=updates,
+            data=data,
+            event_type=EventType.TECHNICIAN_ASSIGNED,
+        )
+    _replan_routes(locked, earlier)
+    return locked
 
 
 @transaction.atomic
@@ -607,7 +626,7 @@ def workorder_cancel(*, work_order: WorkOrder, actor: Actor, reason: str) -> Wor
     Visit.objects.filter(
         work_order=locked, status__in=[VisitStatus.PLANNED, VisitStatus.EN_ROUTE]
     ).update(status=VisitStatus.CANCELLED, updated_at=timezone.now())
-    return _workorder_transition(
+    locked = _workorder_transition(
         work_order=locked,
         to=S.CANCELLED,
         actor=actor,
@@ -615,6 +634,8 @@ def workorder_cancel(*, work_order: WorkOrder, actor: Actor, reason: str) -> Wor
         updates={"cancellation_reason": reason.strip()[:255], "cancelled_by": actor.user},
         event_type=EventType.CANCELLED,
     )
+    _replan_routes(locked)
+    return locked
 
 
 # --- technician ------------------------------------------------------------------------------
@@ -661,10 +682,11 @@ def workorder_decline_assignment(
         raise WorkOrderInvalid(_("Say why you cannot take this job."))
     locked = _lock(work_order)
     _require_technician(locked, technician)
+    earlier = (locked.technician_id, locked.appointment_start)
     Visit.objects.filter(work_order=locked, status=VisitStatus.PLANNED).update(
         status=VisitStatus.CANCELLED, updated_at=timezone.now()
     )
-    return _workorder_transition(
+    locked = _workorder_transition(
         work_order=locked,
         to=S.ACCEPTED,
         actor=actor,
@@ -678,6 +700,8 @@ def workorder_decline_assignment(
         data={"technician": str(technician), "technician_id": technician.pk},
         event_type=EventType.ASSIGNMENT_DECLINED,
     )
+    _replan_routes(locked, earlier)
+    return locked
 
 
 @transaction.atomic
@@ -692,17 +716,20 @@ def workorder_schedule(
     locked = _lock(work_order)
     if locked.technician_id is None and locked.outlet_id is None:
         raise Conflict(_("Assign the work order before making an appointment."))
+    earlier = (locked.technician_id, locked.appointment_start)
     Visit.objects.filter(work_order=locked, status=VisitStatus.PLANNED).update(
         planned_start=start, planned_end=end, updated_at=timezone.now()
     )
     data = {"start": start.isoformat(), "end": end.isoformat()}
     updates = {"appointment_start": start, "appointment_end": end}
     if locked.status == S.SCHEDULED:
-        return _workorder_update(locked, updates, EventType.APPOINTMENT_CHANGED, actor, data=data)
+        locked = _workorder_update(locked, updates, EventType.APPOINTMENT_CHANGED, actor, data=data)
+        _replan_routes(locked, earlier)
+        return locked
     if locked.technician_id and locked.assignment_accepted_at is None:
         # Making the appointment is taking the job.
         updates["assignment_accepted_at"] = timezone.now()  # type: ignore[assignment]
-    return _workorder_transition(
+    locked = _workorder_transition(
         work_order=locked,
         to=S.SCHEDULED,
         actor=actor,
@@ -710,6 +737,8 @@ def workorder_schedule(
         data=data,
         event_type=EventType.APPOINTMENT_CONFIRMED,
     )
+    _replan_routes(locked, earlier)
+    return locked
 
 
 def _open_visit(locked: WorkOrder) -> Visit:

@@ -68,7 +68,15 @@ from shouhou.core.testing.factories import (
     UserFactory,
 )
 from shouhou.customers.models import Address, Customer
-from shouhou.dispatch.models import DayOff, DispatchPolicy, Shift, Technician, TechnicianSkill
+from shouhou.dispatch.models import (
+    DayOff,
+    DispatchPolicy,
+    RoutePlan,
+    RouteStop,
+    Shift,
+    Technician,
+    TechnicianSkill,
+)
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
 from shouhou.workorders import services
@@ -257,6 +265,24 @@ def _build_orders(t: Tenant) -> None:
     t.visit = Visit.objects.get(pk=visit.pk)
     t.rating = rating
     t.follow_up = FollowUp.objects.get(rating=rating)  # opened by the low rating
+    eta = dt.datetime(2030, 1, 7, 9, 30, tzinfo=dt.UTC)
+    t.route_plan = RoutePlan.objects.create(
+        organization=t.org,
+        technician=t.technician,
+        day=dt.date(2030, 1, 7),
+        computed_at=eta,
+        unassigned=[{"work_order": t.work_order.number, "reason": "does_not_fit"}],
+    )
+    t.route_stop = RouteStop.objects.create(
+        plan=t.route_plan,
+        work_order=t.work_order,
+        sequence=1,
+        eta=eta,
+        planned_start=eta,
+        planned_end=eta + dt.timedelta(hours=1),
+        travel_seconds=600,
+        distance_m=4000,
+    )
     t.names += [
         t.work_order.number,
         t.work_order.description,
@@ -1360,6 +1386,7 @@ ADMIN_OBJECTS: dict[str, str] = {
     "customers.customer": "customer",
     "dispatch.technician": "technician",
     "dispatch.dispatchpolicy": "dispatch_policy",
+    "dispatch.routeplan": "route_plan",
     "workorders.workorder": "work_order",
     "workorders.workorderevent": "event",
     "feedback.rating": "rating",
@@ -1371,18 +1398,22 @@ INLINE_OBJECTS: dict[str, list[str]] = {
     "catalog.faulttype": ["fault_line"],
     "customers.customer": ["address", "asset"],
     "dispatch.technician": ["technician_skill", "shift", "day_off"],
+    "dispatch.routeplan": ["route_stop"],
     "workorders.workorder": ["visit", "attachment", "signature"],
 }
 # Admins for looking only: every change of an order is a service call that records an event, so
 # nobody (A's admin included) adds, changes or deletes orders or events in the admin. Their
 # change page opens read-only; their delete page and any POST answer 403.
-READ_ONLY_ADMINS = frozenset({"workorders.workorder", "workorders.workorderevent"})
+READ_ONLY_ADMINS = frozenset(
+    {"workorders.workorder", "workorders.workorderevent", "dispatch.routeplan"}
+)
 # Admins without an add form, and why (they are not in ADD_FORMS / ADD_TAMPER_CASES).
 NO_ADD_FORM: dict[str, str] = {
     "accounts.organization": "a platform task",
     "workorders.workorder": "read-only: orders are made by the services (console, API, 报修)",
     "workorders.workorderevent": "read-only: events are written by the services",
     "feedback.rating": "only the customer rates, through rating_submit",
+    "dispatch.routeplan": "read-only: plans are built by the solver (route_plan_build)",
     "dispatch.dispatchpolicy": "one per organisation: offered only while one of the admin's "
     "organisations has none (each tenant here has its policy; the change page edits it)",
 }

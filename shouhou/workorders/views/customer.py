@@ -776,6 +776,10 @@ def order_context(
     # The time matters until the work starts (or while the order waits on hold).
     upcoming = status in CUSTOMER_CANCELLABLE or status == S.ON_HOLD
     window = format_window(order.appointment_start, order.appointment_end) if upcoming else ""
+    # Imported here: dispatch.routes reads work orders (no module-level cycle between the apps).
+    from shouhou.dispatch.routes import route_etas_for
+
+    eta = route_etas_for(work_orders=[order]).get(order.pk) if upcoming else None
     preferred = format_window(order.preferred_start, order.preferred_end) if upcoming else ""
     return {
         "order": order,
@@ -787,6 +791,7 @@ def order_context(
         "technician_name": str(technician) if technician is not None else "",
         "technician_phone": mask_phone(technician.user.phone) if technician is not None else "",
         "appointment": window,
+        "eta": eta,
         "preferred": preferred,
         "on_site": order.fulfilment_mode == FulfilmentMode.ON_SITE,
         "price": order_price(order),

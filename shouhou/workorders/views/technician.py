@@ -151,6 +151,7 @@ class Job:
     status_colour: str
     priority_colour: str
     is_late: bool
+    eta: dt.datetime | None = None  # expected arrival on the day's route plan, if any
 
 
 @dataclass(frozen=True)
@@ -193,8 +194,14 @@ def technician_job_groups(*, user: Any, now: dt.datetime | None = None) -> list[
     orders = selectors.workorder_list_for_technician(user=user).filter(
         Q(status__in=OPEN) | Q(updated_at__gte=now - RECENTLY_DONE)
     )
+    # Imported here: dispatch.routes reads work orders; the apps must not import each other at
+    # module level.
+    from shouhou.dispatch.routes import route_etas_for
+
+    orders_list = list(orders)
+    etas = route_etas_for(work_orders=orders_list)
     buckets: dict[str, list[Job]] = {key: [] for key, _title in GROUPS}
-    for order in orders:
+    for order in orders_list:
         late = (
             order.status in _BEFORE_WORK
             and order.appointment_end is not None
@@ -206,12 +213,14 @@ def technician_job_groups(*, user: Any, now: dt.datetime | None = None) -> list[
                 status_colour=STATUS_COLOURS.get(order.status, "grey"),
                 priority_colour=_PRIORITY_COLOURS.get(order.priority, "grey"),
                 is_late=late,
+                eta=etas.get(order.pk),
             )
         )
 
     def by_time(job: Job) -> tuple[dt.datetime, int, int]:
         order = job.order
-        moment = order.appointment_start or order.preferred_start or _far_future()
+        # The route's order of the day when there is a plan, else the appointment.
+        moment = job.eta or order.appointment_start or order.preferred_start or _far_future()
         return (moment, -PRIORITY_RANK.get(order.priority, 0), order.pk)
 
     for key in ("today", "upcoming", "in_progress"):

@@ -10,6 +10,7 @@ from shouhou.accounts.api.views import (
     TokenView,
 )
 from shouhou.catalog.api import views as catalog
+from shouhou.dispatch.api import views as dispatch
 from shouhou.workorders.api.views import WorkOrderViewSet
 
 router = DefaultRouter()
@@ -23,10 +24,17 @@ router.register("skills", catalog.SkillViewSet, basename="skill")
 router.register("fault-types", catalog.FaultTypeViewSet, basename="fault-type")
 router.register("price-items", catalog.PriceItemViewSet, basename="price-item")
 router.register("work-orders", WorkOrderViewSet, basename="work-order")
+router.register("offers", dispatch.OfferViewSet, basename="offer")
+router.register("pool", dispatch.PoolViewSet, basename="pool-job")
 
 app_name = "api"
 urlpatterns = [
     path("auth/sms-codes/", SmsCodeRequestView.as_view(), name="sms-code-request"),
     path("auth/token/", TokenView.as_view(), name="token"),
+    path(
+        "dispatch/success-rate/",
+        dispatch.SuccessRateView.as_view(),
+        name="dispatch-success-rate",
+    ),
     path("", include(router.urls)),
 ]

@@ -292,22 +292,24 @@ def pool_list_for_technician(*, user: Any, now: dt.datetime | None = None) -> li
     return jobs
 
 
-def pool_entry_get_for_technician(*, user: Any, pk: int) -> Any:
+def pool_entry_get_for_technician(*, user: Any, pk: int) -> tuple[Any, Technician]:
     """A pool entry of an organisation the user serves as a technician (in any state, so a
-    late grab can be told who won); anything else answers 404."""
+    late grab can be told who won), with the technician profile that serves it; anything
+    else answers 404."""
     from shouhou.dispatch.models import DispatchAttempt, DispatchMode
 
-    organization_ids: set[int] = set()
+    serving: dict[int, Technician] = {}
     for technician in _technicians_of(user):
-        organization_ids.add(technician.organization_id)
+        serving.setdefault(technician.organization_id, technician)
         if technician.organization.parent_id:
-            organization_ids.add(technician.organization.parent_id)
+            serving.setdefault(technician.organization.parent_id, technician)
     try:
-        return DispatchAttempt.objects.select_related("work_order__organization").get(
-            pk=pk, mode=DispatchMode.POOL, organization_id__in=organization_ids
+        entry = DispatchAttempt.objects.select_related("work_order__organization").get(
+            pk=pk, mode=DispatchMode.POOL, organization_id__in=list(serving)
         )
     except DispatchAttempt.DoesNotExist:
         raise Http404 from None
+    return entry, serving[entry.organization_id]
 
 
 def attempts_for_order(*, work_order: Any) -> list[Any]:

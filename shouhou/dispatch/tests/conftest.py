@@ -34,6 +34,7 @@ class Crew:
         values = {
             "organization": self.world.org,
             "customer": self.world.customer,
+            "address": self.world.address,
             "service_type": self.world.service_type,
             "fault_type": self.world.fault_type,
             "status": "submitted",

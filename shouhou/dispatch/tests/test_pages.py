@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from shouhou.dispatch.models import DispatchAttempt, DispatchMode
 from shouhou.workorders.models import WorkOrder
@@ -96,3 +98,64 @@ def test_other_tenants_offer_and_pool_pages_answer_404(crew, agent, other_org_us
             in stranger.get("/tech/offers/").content.decode()
         )
         assert "The pool is empty right now." in stranger.get("/tech/pool/").content.decode()
+
+
+def staff(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    client.cookies["shouhou_language"] = "en"
+    return client
+
+
+def test_console_detail_shows_the_open_offer_and_the_attempts_history(crew, agent):
+    # given: Tom declined, the offer is now Ted's
+    order = accepted_order(crew, agent)
+    first = DispatchAttempt.objects.get(work_order=order)
+    from shouhou.dispatch.offers import offer_decline
+
+    offer_decline(
+        attempt=first, technician=crew.tom, actor=Actor(crew.tom.user, "technician"), reason="忙"
+    )
+    # when
+    page = staff(agent).get(f"/console/work-orders/{order.number}/")
+    # then
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-mode="offer"' in html
+    assert 'data-pending="offer"' in html
+    assert "Offered to Ted until" in html
+    assert 'data-attempt="1" data-outcome="declined"' in html
+    assert 'data-attempt="2" data-outcome="pending"' in html
+
+
+def test_console_detail_expires_a_due_offer_when_shown(crew, agent):
+    # given: the offer's time ran out with nobody looking
+    order = accepted_order(crew, agent)
+    DispatchAttempt.objects.filter(work_order=order).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    # when
+    html = staff(agent).get(f"/console/work-orders/{order.number}/").content.decode()
+    # then
+    assert 'data-attempt="1" data-outcome="expired"' in html
+    assert 'data-attempt="2" data-outcome="pending"' in html
+    assert "Offered to Ted until" in html
+
+
+def test_console_queue_shows_the_first_dispatch_success_rate(crew, agent):
+    # given: one order taken at once, one declined first
+    one, two = accepted_order(crew, agent), accepted_order(crew, agent)
+    from shouhou.dispatch.offers import offer_accept, offer_decline
+
+    as_tom = Actor(crew.tom.user, "technician")
+    offer_accept(
+        attempt=DispatchAttempt.objects.get(work_order=one), technician=crew.tom, actor=as_tom
+    )
+    offer_decline(
+        attempt=DispatchAttempt.objects.get(work_order=two), technician=crew.tom, actor=as_tom
+    )
+    # when
+    html = staff(agent).get("/console/work-orders/").content.decode()
+    # then
+    assert "<strong>50%</strong>" in html
+    assert "(1 of 2 orders taken by the first technician asked; 1 declined, 0 timed out)" in html

@@ -12,7 +12,15 @@ from shouhou.accounts.choices import Role
 from shouhou.accounts.services import membership_grant, user_get_or_create_by_phone
 from shouhou.core.admin import TenantInline, TenantModelAdmin, admin_organization_ids
 from shouhou.core.phone import normalize_phone
-from shouhou.dispatch.models import DayOff, DispatchPolicy, Shift, Technician, TechnicianSkill
+from shouhou.dispatch.models import (
+    DayOff,
+    DispatchAttempt,
+    DispatchModeOverride,
+    DispatchPolicy,
+    Shift,
+    Technician,
+    TechnicianSkill,
+)
 
 
 class TechnicianForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -110,10 +118,13 @@ class TechnicianAdmin(TenantModelAdmin):
 
 @admin.register(DispatchPolicy)
 class DispatchPolicyAdmin(TenantModelAdmin):
-    """An organisation's weights for ranking technicians: one row per organisation."""
+    """An organisation's dispatch mode, offer and pool times, and weights for ranking
+    technicians: one row per organisation."""
 
     list_display = [
         "organization",
+        "mode",
+        "offer_timeout_seconds",
         "weight_travel",
         "weight_load",
         "weight_rating",
@@ -123,6 +134,9 @@ class DispatchPolicyAdmin(TenantModelAdmin):
     list_select_related = ["organization"]
     fields = [
         "organization",
+        "mode",
+        "offer_timeout_seconds",
+        "pool_timeout_seconds",
         "weight_travel",
         "weight_load",
         "weight_rating",
@@ -141,3 +155,57 @@ class DispatchPolicyAdmin(TenantModelAdmin):
             return True
         ids = admin_organization_ids(request)
         return DispatchPolicy.objects.filter(organization_id__in=ids).count() < len(ids)
+
+
+class DispatchModeOverrideForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = DispatchModeOverride
+        fields = ["organization", "service_type", "mode"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        service_type, organization = cleaned.get("service_type"), cleaned.get("organization")
+        if service_type and organization and service_type.organization_id != organization.pk:
+            self.add_error(
+                "service_type", _("The service type must belong to the same organisation.")
+            )
+        return cleaned
+
+
+@admin.register(DispatchModeOverride)
+class DispatchModeOverrideAdmin(TenantModelAdmin):
+    """A service type dispatched differently from the organisation's mode."""
+
+    form = DispatchModeOverrideForm
+    list_display = ["service_type", "mode", "organization"]
+    list_filter = ["mode"]
+    list_select_related = ["service_type", "organization"]
+
+
+@admin.register(DispatchAttempt)
+class DispatchAttemptAdmin(TenantModelAdmin):
+    """Offers, pool entries and assignments with their outcomes: read only (the services
+    write them)."""
+
+    list_display = [
+        "work_order",
+        "sequence",
+        "mode",
+        "technician",
+        "offered_at",
+        "expires_at",
+        "outcome",
+    ]
+    list_filter = ["mode", "outcome"]
+    list_select_related = ["work_order", "technician__user"]
+    search_fields = ["work_order__number"]
+    date_hierarchy = "offered_at"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

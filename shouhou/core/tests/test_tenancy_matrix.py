@@ -68,7 +68,15 @@ from shouhou.core.testing.factories import (
     UserFactory,
 )
 from shouhou.customers.models import Address, Customer
-from shouhou.dispatch.models import DayOff, DispatchPolicy, Shift, Technician, TechnicianSkill
+from shouhou.dispatch.models import (
+    DayOff,
+    DispatchAttempt,
+    DispatchModeOverride,
+    DispatchPolicy,
+    Shift,
+    Technician,
+    TechnicianSkill,
+)
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
 from shouhou.workorders import services
@@ -151,6 +159,9 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
     )
     day_off = DayOff.objects.create(technician=technician, day=dt.date(2030, 1, 1))
     dispatch_policy = DispatchPolicy.objects.create(organization=org, weight_travel=0.5)
+    dispatch_mode_override = DispatchModeOverride.objects.create(
+        organization=org, service_type=service_type, mode="manual"
+    )
     tenant = Tenant(
         tag=tag,
         org=org,
@@ -175,6 +186,7 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
         shift=shift,
         day_off=day_off,
         dispatch_policy=dispatch_policy,
+        dispatch_mode_override=dispatch_mode_override,
         # Text of this tenant that must never appear on another tenant's pages.
         names=[
             org.name,
@@ -257,6 +269,7 @@ def _build_orders(t: Tenant) -> None:
     t.visit = Visit.objects.get(pk=visit.pk)
     t.rating = rating
     t.follow_up = FollowUp.objects.get(rating=rating)  # opened by the low rating
+    t.dispatch_attempt = DispatchAttempt.objects.get(work_order=order)  # the manual assignment
     t.names += [
         t.work_order.number,
         t.work_order.description,
@@ -1360,6 +1373,8 @@ ADMIN_OBJECTS: dict[str, str] = {
     "customers.customer": "customer",
     "dispatch.technician": "technician",
     "dispatch.dispatchpolicy": "dispatch_policy",
+    "dispatch.dispatchmodeoverride": "dispatch_mode_override",
+    "dispatch.dispatchattempt": "dispatch_attempt",
     "workorders.workorder": "work_order",
     "workorders.workorderevent": "event",
     "feedback.rating": "rating",
@@ -1376,12 +1391,15 @@ INLINE_OBJECTS: dict[str, list[str]] = {
 # Admins for looking only: every change of an order is a service call that records an event, so
 # nobody (A's admin included) adds, changes or deletes orders or events in the admin. Their
 # change page opens read-only; their delete page and any POST answer 403.
-READ_ONLY_ADMINS = frozenset({"workorders.workorder", "workorders.workorderevent"})
+READ_ONLY_ADMINS = frozenset(
+    {"workorders.workorder", "workorders.workorderevent", "dispatch.dispatchattempt"}
+)
 # Admins without an add form, and why (they are not in ADD_FORMS / ADD_TAMPER_CASES).
 NO_ADD_FORM: dict[str, str] = {
     "accounts.organization": "a platform task",
     "workorders.workorder": "read-only: orders are made by the services (console, API, 报修)",
     "workorders.workorderevent": "read-only: events are written by the services",
+    "dispatch.dispatchattempt": "read-only: attempts are written by the dispatch services",
     "feedback.rating": "only the customer rates, through rating_submit",
     "dispatch.dispatchpolicy": "one per organisation: offered only while one of the admin's "
     "organisations has none (each tenant here has its policy; the change page edits it)",
@@ -1714,6 +1732,12 @@ ADD_FORMS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
         **_management("shifts"),
         **_management("days_off"),
     },
+    "dispatch.dispatchmodeoverride": lambda t: {
+        "organization": t.org.pk,
+        # the tenant's one service type has its override already (one per service type)
+        "service_type": ServiceTypeFactory(organization=t.org, kind="install").pk,
+        "mode": "offer",
+    },
     "feedback.followup": lambda t: {
         "organization": t.org.pk,
         "work_order": t.work_order.pk,
@@ -1739,6 +1763,7 @@ ADD_MODELS: dict[str, type[models.Model]] = {
     "catalog.pricelistitem": PriceListItem,
     "customers.customer": Customer,
     "dispatch.technician": Technician,
+    "dispatch.dispatchmodeoverride": DispatchModeOverride,
     "feedback.followup": FollowUp,
 }
 
@@ -1782,6 +1807,14 @@ ADD_TAMPER_CASES: list[AddTamper] = [
         "category under B's parent", "catalog.productcategory", lambda b: {"parent": b.category.pk}
     ),
     AddTamper("brand in B", "catalog.brand", lambda b: {"organization": b.org.pk}),
+    AddTamper(
+        "mode override in B", "dispatch.dispatchmodeoverride", lambda b: {"organization": b.org.pk}
+    ),
+    AddTamper(
+        "mode override for B's service type",
+        "dispatch.dispatchmodeoverride",
+        lambda b: {"service_type": b.service_type.pk},
+    ),
     AddTamper(
         "model in B",
         "catalog.productmodel",

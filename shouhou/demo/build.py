@@ -52,7 +52,14 @@ from shouhou.catalog.models import (
     SkillTag,
 )
 from shouhou.customers.models import Address, Asset, Customer, add_months
-from shouhou.dispatch.models import Shift, Technician, TechnicianSkill, TechnicianStatus
+from shouhou.dispatch.models import (
+    DispatchMode,
+    DispatchPolicy,
+    Shift,
+    Technician,
+    TechnicianSkill,
+    TechnicianStatus,
+)
 from shouhou.dispatch.services import technician_onboard
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
@@ -2874,6 +2881,12 @@ def _build_orders(w: _Writer, vertical: str, now: dt.datetime) -> None:
 # --- entry point -----------------------------------------------------------------------------
 
 
+DEMO_DISPATCH_MODES = (
+    ("appliance", "qingfeng", DispatchMode.OFFER),
+    ("auto", "kuaixiu", DispatchMode.POOL),
+)
+
+
 def build_demo(*, verticals: Iterable[str]) -> list[DemoLogin]:
     """Build the demo data of ``verticals`` (any of phone, appliance, auto) in one transaction.
 
@@ -2898,6 +2911,15 @@ def build_demo(*, verticals: Iterable[str]) -> list[DemoLogin]:
         for vertical in VERTICALS:
             if vertical in wanted:
                 _build_orders(writer, vertical, now)
+        # Dispatch modes last, so the demo's orders above keep their hand-made assignments;
+        # orders accepted from now on are offered (appliance brand) or pooled (auto platform).
+        for vertical, code, mode in DEMO_DISPATCH_MODES:
+            if vertical in wanted:
+                writer.ensure(
+                    DispatchPolicy,
+                    organization=Organization.objects.get(code=code),
+                    defaults={"mode": mode},
+                )
     return [
         spec.as_login() for spec in LOGIN_SPECS if spec.vertical is None or spec.vertical in wanted
     ]

@@ -54,6 +54,7 @@ from shouhou.catalog.models import (
 from shouhou.customers.models import Address, Asset, Customer, add_months
 from shouhou.dispatch.models import (
     DispatchMode,
+    DispatchModeOverride,
     DispatchPolicy,
     Shift,
     Technician,
@@ -2881,12 +2882,6 @@ def _build_orders(w: _Writer, vertical: str, now: dt.datetime) -> None:
 # --- entry point -----------------------------------------------------------------------------
 
 
-DEMO_DISPATCH_MODES = (
-    ("appliance", "qingfeng", DispatchMode.OFFER),
-    ("auto", "kuaixiu", DispatchMode.POOL),
-)
-
-
 def build_demo(*, verticals: Iterable[str]) -> list[DemoLogin]:
     """Build the demo data of ``verticals`` (any of phone, appliance, auto) in one transaction.
 
@@ -2912,14 +2907,22 @@ def build_demo(*, verticals: Iterable[str]) -> list[DemoLogin]:
             if vertical in wanted:
                 _build_orders(writer, vertical, now)
         # Dispatch modes last, so the demo's orders above keep their hand-made assignments;
-        # orders accepted from now on are offered (appliance brand) or pooled (auto platform).
-        for vertical, code, mode in DEMO_DISPATCH_MODES:
-            if vertical in wanted:
-                writer.ensure(
-                    DispatchPolicy,
-                    organization=Organization.objects.get(code=code),
-                    defaults={"mode": mode},
-                )
+        # from now on the appliance brand offers on-site jobs to its best technician and the
+        # auto platform puts roadside rescue in the job pool (workshop jobs stay manual).
+        if "appliance" in wanted:
+            writer.ensure(
+                DispatchPolicy,
+                organization=Organization.objects.get(code="qingfeng"),
+                defaults={"mode": DispatchMode.OFFER},
+            )
+        if "auto" in wanted:
+            platform = Organization.objects.get(code="kuaixiu")
+            writer.ensure(
+                DispatchModeOverride,
+                organization=platform,
+                service_type=ServiceType.objects.get(organization=platform, code="rescue"),
+                defaults={"mode": DispatchMode.POOL},
+            )
     return [
         spec.as_login() for spec in LOGIN_SPECS if spec.vertical is None or spec.vertical in wanted
     ]

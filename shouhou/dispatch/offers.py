@@ -43,12 +43,13 @@ from shouhou.dispatch.models import (
 )
 from shouhou.dispatch.selectors import technician_suggestions
 from shouhou.workorders import services as workorder_services
-from shouhou.workorders.choices import EventType, WorkOrderStatus
+from shouhou.workorders.choices import EventType, FulfilmentMode, WorkOrderStatus
 from shouhou.workorders.models import WorkOrder
 from shouhou.workorders.services import Actor
 
 DEFAULT_OFFER_TIMEOUT = dt.timedelta(minutes=3)
 DEFAULT_POOL_TIMEOUT = dt.timedelta(minutes=30)
+_AT_OUTLET = (FulfilmentMode.CARRY_IN, FulfilmentMode.MAIL_IN)
 # Technicians who already said no (or did not answer) are not asked again for the same order.
 _REFUSED = (AttemptOutcome.DECLINED, AttemptOutcome.EXPIRED)
 
@@ -233,11 +234,16 @@ def dispatch_on_accept(
     """Start dispatch for an order that was just accepted, in the mode that applies to it.
 
     Returns the attempt made (an assignment, an offer or a pool entry), or None in manual
-    mode, when nobody is eligible (the order stays with the dispatcher, with an event), or
-    when the order is not waiting for dispatch or already has a pending attempt.
+    mode, for carry-in and mail-in orders (they go to an outlet), when nobody is eligible
+    (the order stays with the dispatcher, with an event), or when the order is not waiting
+    for dispatch or already has a pending attempt.
     """
     locked = _lock_order(work_order)
     if locked.status != WorkOrderStatus.ACCEPTED or locked.technician_id is not None:
+        return None
+    if locked.fulfilment_mode in _AT_OUTLET:
+        # Carry-in and mail-in orders go to an outlet, chosen by a dispatcher (outlet matching
+        # is not built yet); the modes find technicians.
         return None
     settings = dispatch_settings_for(locked)
     if settings.mode == DispatchMode.MANUAL or _has_pending(locked):

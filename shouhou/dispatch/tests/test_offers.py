@@ -410,3 +410,12 @@ def test_first_dispatch_success_rate_counts_each_orders_first_attempt(crew, agen
     assert rate.by_mode == {"offer": {"accepted": 1, "declined": 1, "expired": 1}}
     assert (other.orders, other.rate) == (0, None)
     assert pending(four).outcome == AttemptOutcome.PENDING
+
+
+def test_carry_in_orders_stay_with_the_dispatcher_in_every_mode(crew, agent):
+    crew.policy.mode = DispatchMode.AUTO
+    crew.policy.save()
+    order = crew.order(fulfilment_mode="carry_in")
+    accepted = accept(order, agent)
+    assert (accepted.status, accepted.technician_id) == ("accepted", None)
+    assert attempts(order) == []

@@ -352,8 +352,9 @@ def offer_accept(
     now = now or timezone.now()
     refusal: str | None = None
     with transaction.atomic():
+        # The order first, then the attempt: the order every writer here locks them in.
+        order = _lock_order(attempt.work_order)
         locked = _lock_attempt(attempt, technician)
-        order = _lock_order(locked.work_order)
         if locked.outcome != AttemptOutcome.PENDING:
             refusal = _("This offer is closed: %(outcome)s.") % {
                 "outcome": locked.get_outcome_display()
@@ -393,8 +394,8 @@ def offer_decline(
     order returns to the dispatcher with an event when nobody is left)."""
     now = now or timezone.now()
     with transaction.atomic():
+        order = _lock_order(attempt.work_order)
         locked = _lock_attempt(attempt, technician)
-        order = _lock_order(locked.work_order)
         if locked.outcome != AttemptOutcome.PENDING:
             raise OfferClosed(
                 _("This offer is closed: %(outcome)s.") % {"outcome": locked.get_outcome_display()}
@@ -427,8 +428,9 @@ def pool_grab(
     now: dt.datetime | None = None,
 ) -> WorkOrder:
     """抢单: the technician takes a pooled job. Exactly one of any number of simultaneous
-    grabs wins: the claim is one conditional UPDATE (``... WHERE outcome = 'pending'``), so
-    the others find the row already taken and get ``PoolJobTaken``.
+    grabs wins: the order row is locked (``SELECT ... FOR UPDATE``, so grabs queue behind
+    each other there) and the claim is a conditional UPDATE (``... WHERE outcome =
+    'pending'``); whoever comes next finds the entry taken and gets ``PoolJobTaken``.
 
     Refuses technicians who fail the job's hard constraints (skills, area, shift, load).
     """
@@ -443,8 +445,10 @@ def pool_grab(
             raise PoolJobNotEligible(
                 _("This job needs skills, an area or free time you do not have right now.")
             )
-        # The claim comes first, before any row lock on the order: a loser waits here for
-        # the winner's commit, then sees the row taken, and never holds the order's lock.
+        # Locks are taken in one order everywhere (the order row, then its attempts) so a grab,
+        # an expiry and a dispatcher's assignment never deadlock. A loser waits here for the
+        # winner's commit, then the conditional UPDATE below finds the entry taken.
+        locked = _lock_order(order)
         claimed = DispatchAttempt.objects.filter(
             pk=attempt.pk, mode=DispatchMode.POOL, outcome=AttemptOutcome.PENDING
         ).update(
@@ -452,7 +456,6 @@ def pool_grab(
         )
         if not claimed:
             raise PoolJobTaken(_("Another technician took this job first."))
-        locked = _lock_order(order)
         if locked.status != WorkOrderStatus.ACCEPTED or locked.technician_id is not None:
             # Rolls back the claim: the order went another way; the entry is withdrawn lazily.
             raise PoolJobTaken(_("This job was given to someone else."))

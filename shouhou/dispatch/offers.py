@@ -121,6 +121,7 @@ def _best_candidate(
         ).values_list("technician_id", flat=True)
     )
     ranking = technician_suggestions(work_order=work_order, limit=len(refused) + 1, at=now)
+    eligible = ranking.considered - sum(ranking.excluded.values())
     for place, candidate in enumerate(ranking.candidates, 1):
         if candidate.technician_id in refused:
             continue
@@ -129,7 +130,7 @@ def _best_candidate(
         )
         explanation = {
             "place": place,
-            "of": len(ranking.candidates),
+            "of": eligible,
             "score": candidate.score,
             **candidate.breakdown,
         }

@@ -419,3 +419,14 @@ def test_carry_in_orders_stay_with_the_dispatcher_in_every_mode(crew, agent):
     accepted = accept(order, agent)
     assert (accepted.status, accepted.technician_id) == ("accepted", None)
     assert attempts(order) == []
+
+
+def test_the_offer_explanation_gives_the_place_among_all_eligible(crew, agent):
+    order = crew.order()
+    accept(order, agent)
+    first = DispatchAttempt.objects.get(work_order=order)
+    offer_decline(attempt=first, technician=crew.tom, actor=as_tech(crew.tom))
+    second = DispatchAttempt.objects.get(work_order=order, sequence=2)
+    assert (first.explanation["place"], first.explanation["of"]) == (1, 3)
+    assert (second.explanation["place"], second.explanation["of"]) == (2, 3)
+    assert second.explanation["distance_km"] == pytest.approx(3 * 1.35, abs=0.1)

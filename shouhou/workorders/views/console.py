@@ -600,6 +600,7 @@ ROLE_LABELS = {
     "customer": gettext_lazy("customer"),
     "technician": gettext_lazy("technician"),
     "system": gettext_lazy("system"),
+    "dispatch": gettext_lazy("automatic dispatch"),
 }
 
 

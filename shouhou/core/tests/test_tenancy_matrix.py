@@ -34,6 +34,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from shouhou.accounts.models import Membership, OpeningHours, Organization, Outlet, User
@@ -270,6 +271,22 @@ def _build_orders(t: Tenant) -> None:
     t.rating = rating
     t.follow_up = FollowUp.objects.get(rating=rating)  # opened by the low rating
     t.dispatch_attempt = DispatchAttempt.objects.get(work_order=order)  # the manual assignment
+    # An offer to the tenant's technician and a pool entry, both long closed: enough for the
+    # technician's offer and pool URLs (an answer to another tenant's is 404 in any state).
+    closed_at = timezone.now() - dt.timedelta(days=1)
+    t.offer, t.pool_entry = (
+        DispatchAttempt.objects.create(
+            organization=t.org,
+            work_order=order,
+            mode=mode,
+            technician=t.technician if mode == "offer" else None,
+            sequence=sequence,
+            offered_at=closed_at,
+            expires_at=closed_at + dt.timedelta(minutes=3),
+            outcome="expired",
+        )
+        for mode, sequence in (("offer", 2), ("pool", 3))
+    )
     t.names += [
         t.work_order.number,
         t.work_order.description,
@@ -1354,6 +1371,30 @@ def test_partner_gets_404_on_the_owner_s_other_orders(world, served):
         assert answers == [(url, 404) for _method, url in urls]
         assert [url for url, status in served_answers if status == 404] == []
     assert _order_state(world.a) == before
+
+
+# --- dispatch: the technician's offers and the job pool ------------------------------------------
+
+DISPATCH_CASES: list[tuple[str, UrlFactory]] = [
+    ("offer accept page", lambda t: f"/tech/offers/{t.offer.pk}/accept/"),
+    ("offer decline page", lambda t: f"/tech/offers/{t.offer.pk}/decline/"),
+    ("pool grab page", lambda t: f"/tech/pool/{t.pool_entry.pk}/grab/"),
+    ("offer accept API", lambda t: f"/api/v1/offers/{t.offer.pk}/accept/"),
+    ("offer decline API", lambda t: f"/api/v1/offers/{t.offer.pk}/decline/"),
+    ("pool grab API", lambda t: f"/api/v1/pool/{t.pool_entry.pk}/grab/"),
+]
+
+
+@pytest.mark.parametrize(("name", "url"), DISPATCH_CASES, ids=[c[0] for c in DISPATCH_CASES])
+def test_offer_and_pool_urls_of_other_organisation_answer_404_and_change_nothing(world, name, url):
+    # given A's technician and B's offer and pool entry
+    client = _login(world.a.technician.user)
+    before = [_snapshot(world.b.offer), _snapshot(world.b.pool_entry)]
+    # when he answers B's / then 404, and nothing of B changed
+    assert client.post(url(world.b)).status_code == 404
+    assert [_snapshot(world.b.offer), _snapshot(world.b.pool_entry)] == before
+    # while his own (closed) offer or pool entry is found and refused for being closed
+    assert client.post(url(world.a)).status_code in (302, 409)
 
 
 # --- admin ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from shouhou.core.errors import DomainError
 from shouhou.dispatch import offers as services
 from shouhou.dispatch import selectors
 from shouhou.dispatch.models import TechnicianStatus
+from shouhou.workorders.selectors import technician_profiles_of
 from shouhou.workorders.services import Actor
 
 
@@ -72,7 +73,7 @@ def offer_answer(request: HttpRequest, pk: int, answer: str) -> HttpResponse:
 def pool_list(request: HttpRequest) -> HttpResponse:
     """GET /tech/pool/: jobs in the pool I may grab, nearest first."""
     jobs = selectors.pool_list_for_technician(user=request.user)
-    technicians = selectors._technicians_of(request.user)
+    technicians = list(technician_profiles_of(user=request.user))
     off_duty = bool(technicians) and all(t.status == TechnicianStatus.OFF_DUTY for t in technicians)
     return render(request, "dispatch/technician/pool.html", {"jobs": jobs, "off_duty": off_duty})
 

@@ -16,3 +16,14 @@ from shouhou.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file, not the in-memory database: threads of one test (concurrent grabs, the live
+    # server) then meet SQLite's real locking (WAL, IMMEDIATE, busy timeout) instead of the
+    # shared-cache table locks that fail at once with "database table is locked".
+    # One file per process so parallel runs in different worktrees do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+    # Durability does not matter for a throw-away test database: no fsync on commit.
+    DATABASES["default"]["OPTIONS"]["init_command"] = (  # noqa: F405
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA foreign_keys=ON;"
+    )

@@ -43,6 +43,7 @@ urlpatterns = [
     path("console/", include(console_patterns)),
     path("console/work-orders/", include(("shouhou.workorders.urls_console", "wo_console"))),
     path("tech/jobs/", include(("shouhou.workorders.urls_technician", "wo_tech"))),
+    path("tech/", include(("shouhou.dispatch.urls_technician", "dispatch_tech"))),
     path("", include(("shouhou.workorders.urls_customer", "wo_customer"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include("shouhou.api.urls")),

@@ -10,6 +10,7 @@ from shouhou.accounts.api.views import (
     TokenView,
 )
 from shouhou.catalog.api import views as catalog
+from shouhou.dispatch.api import routes as dispatch_routes
 from shouhou.dispatch.api import views as dispatch
 from shouhou.workorders.api.views import WorkOrderViewSet
 
@@ -24,6 +25,8 @@ router.register("skills", catalog.SkillViewSet, basename="skill")
 router.register("fault-types", catalog.FaultTypeViewSet, basename="fault-type")
 router.register("price-items", catalog.PriceItemViewSet, basename="price-item")
 router.register("work-orders", WorkOrderViewSet, basename="work-order")
+router.register("offers", dispatch.OfferViewSet, basename="offer")
+router.register("pool", dispatch.PoolViewSet, basename="pool-job")
 
 app_name = "api"
 urlpatterns = [
@@ -31,13 +34,18 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path(
         "technicians/<int:technician_id>/routes/<str:day>/",
-        dispatch.TechnicianRouteView.as_view(),
+        dispatch_routes.TechnicianRouteView.as_view(),
         name="technician-route",
     ),
     path(
         "technicians/<int:technician_id>/routes/<str:day>/replan/",
-        dispatch.TechnicianRouteReplanView.as_view(),
+        dispatch_routes.TechnicianRouteReplanView.as_view(),
         name="technician-route-replan",
+    ),
+    path(
+        "dispatch/success-rate/",
+        dispatch.SuccessRateView.as_view(),
+        name="dispatch-success-rate",
     ),
     path("", include(router.urls)),
 ]

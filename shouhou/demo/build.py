@@ -52,7 +52,15 @@ from shouhou.catalog.models import (
     SkillTag,
 )
 from shouhou.customers.models import Address, Asset, Customer, add_months
-from shouhou.dispatch.models import Shift, Technician, TechnicianSkill, TechnicianStatus
+from shouhou.dispatch.models import (
+    DispatchMode,
+    DispatchModeOverride,
+    DispatchPolicy,
+    Shift,
+    Technician,
+    TechnicianSkill,
+    TechnicianStatus,
+)
 from shouhou.dispatch.services import technician_onboard
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
@@ -2898,6 +2906,23 @@ def build_demo(*, verticals: Iterable[str]) -> list[DemoLogin]:
         for vertical in VERTICALS:
             if vertical in wanted:
                 _build_orders(writer, vertical, now)
+        # Dispatch modes last, so the demo's orders above keep their hand-made assignments;
+        # from now on the appliance brand offers on-site jobs to its best technician and the
+        # auto platform puts roadside rescue in the job pool (workshop jobs stay manual).
+        if "appliance" in wanted:
+            writer.ensure(
+                DispatchPolicy,
+                organization=Organization.objects.get(code="qingfeng"),
+                defaults={"mode": DispatchMode.OFFER},
+            )
+        if "auto" in wanted:
+            platform = Organization.objects.get(code="kuaixiu")
+            writer.ensure(
+                DispatchModeOverride,
+                organization=platform,
+                service_type=ServiceType.objects.get(organization=platform, code="rescue"),
+                defaults={"mode": DispatchMode.POOL},
+            )
     return [
         spec.as_login() for spec in LOGIN_SPECS if spec.vertical is None or spec.vertical in wanted
     ]

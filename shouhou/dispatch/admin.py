@@ -14,6 +14,8 @@ from shouhou.core.admin import TenantInline, TenantModelAdmin, admin_organizatio
 from shouhou.core.phone import normalize_phone
 from shouhou.dispatch.models import (
     DayOff,
+    DispatchAttempt,
+    DispatchModeOverride,
     DispatchPolicy,
     RoutePlan,
     RouteStop,
@@ -118,10 +120,13 @@ class TechnicianAdmin(TenantModelAdmin):
 
 @admin.register(DispatchPolicy)
 class DispatchPolicyAdmin(TenantModelAdmin):
-    """An organisation's weights for ranking technicians: one row per organisation."""
+    """An organisation's dispatch mode, offer and pool times, and weights for ranking
+    technicians: one row per organisation."""
 
     list_display = [
         "organization",
+        "mode",
+        "offer_timeout_seconds",
         "weight_travel",
         "weight_load",
         "weight_rating",
@@ -131,6 +136,9 @@ class DispatchPolicyAdmin(TenantModelAdmin):
     list_select_related = ["organization"]
     fields = [
         "organization",
+        "mode",
+        "offer_timeout_seconds",
+        "pool_timeout_seconds",
         "weight_travel",
         "weight_load",
         "weight_rating",
@@ -202,6 +210,51 @@ class RoutePlanAdmin(TenantModelAdmin):
     )
     readonly_fields = fields
     inlines = [RouteStopInline]
+
+
+class DispatchModeOverrideForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = DispatchModeOverride
+        fields = ["organization", "service_type", "mode"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        service_type, organization = cleaned.get("service_type"), cleaned.get("organization")
+        if service_type and organization and service_type.organization_id != organization.pk:
+            self.add_error(
+                "service_type", _("The service type must belong to the same organisation.")
+            )
+        return cleaned
+
+
+@admin.register(DispatchModeOverride)
+class DispatchModeOverrideAdmin(TenantModelAdmin):
+    """A service type dispatched differently from the organisation's mode."""
+
+    form = DispatchModeOverrideForm
+    list_display = ["service_type", "mode", "organization"]
+    list_filter = ["mode"]
+    list_select_related = ["service_type", "organization"]
+
+
+@admin.register(DispatchAttempt)
+class DispatchAttemptAdmin(TenantModelAdmin):
+    """Offers, pool entries and assignments with their outcomes: read only (the services
+    write them)."""
+
+    list_display = [
+        "work_order",
+        "sequence",
+        "mode",
+        "technician",
+        "offered_at",
+        "expires_at",
+        "outcome",
+    ]
+    list_filter = ["mode", "outcome"]
+    list_select_related = ["work_order", "technician__user"]
+    search_fields = ["work_order__number"]
+    date_hierarchy = "offered_at"
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

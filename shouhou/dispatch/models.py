@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shouhou.accounts.models import Organization, Outlet
-from shouhou.catalog.models import SkillTag
+from shouhou.catalog.models import ServiceType, SkillTag
 from shouhou.core.models import TimeStampedModel
 
 
@@ -199,8 +199,18 @@ class DayOff(models.Model):
         return str(self.day)
 
 
+class DispatchMode(models.TextChoices):
+    """How an accepted order finds its technician."""
+
+    MANUAL = "manual", _("Manual: a dispatcher assigns")
+    AUTO = "auto", _("Automatic: the best-ranked technician is assigned")
+    OFFER = "offer", _("Offer: the best-ranked technician accepts or declines in time")
+    POOL = "pool", _("Job pool: qualified technicians nearby grab it")
+
+
 class DispatchPolicy(TimeStampedModel):
-    """An organisation's weights for ranking technicians (each term is scaled to 0–1)."""
+    """An organisation's weights for ranking technicians (each term is scaled to 0–1), its
+    dispatch mode and the offer and pool times."""
 
     organization = models.OneToOneField(
         Organization,
@@ -219,6 +229,25 @@ class DispatchPolicy(TimeStampedModel):
         help_text=_("Road distance ÷ straight-line distance for the default travel estimate."),
     )
     speed_kmh = models.FloatField(_("average speed (km/h)"), default=25)
+    mode = models.CharField(
+        _("dispatch mode"),
+        max_length=8,
+        choices=DispatchMode.choices,
+        default=DispatchMode.MANUAL,
+        help_text=_("How accepted orders find a technician; a service type may differ."),
+    )
+    offer_timeout_seconds = models.PositiveIntegerField(
+        _("offer time (seconds)"),
+        default=180,
+        validators=[MinValueValidator(15)],
+        help_text=_("How long a technician has to answer an offer before the next one gets it."),
+    )
+    pool_timeout_seconds = models.PositiveIntegerField(
+        _("pool time (seconds)"),
+        default=1800,
+        validators=[MinValueValidator(60)],
+        help_text=_("How long a job stays in the pool before it returns to the dispatcher."),
+    )
 
     class Meta:
         verbose_name = _("dispatch policy")
@@ -226,6 +255,140 @@ class DispatchPolicy(TimeStampedModel):
 
     def __str__(self) -> str:
         return str(self.organization)
+
+
+class DispatchModeOverride(TimeStampedModel):
+    """A different dispatch mode for one service type (installations to the pool, repairs by
+    offer). Without a row the organisation's policy mode applies."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="dispatch_mode_overrides",
+        verbose_name=_("organisation"),
+    )
+    service_type = models.ForeignKey(
+        ServiceType,
+        on_delete=models.CASCADE,
+        related_name="dispatch_mode_overrides",
+        verbose_name=_("service type"),
+    )
+    mode = models.CharField(_("dispatch mode"), max_length=8, choices=DispatchMode.choices)
+
+    class Meta:
+        verbose_name = _("dispatch mode for a service type")
+        verbose_name_plural = _("dispatch modes for service types")
+        ordering = ["organization", "service_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "service_type"], name="dispatch_modeoverride_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_type}: {self.get_mode_display()}"
+
+
+class AttemptOutcome(models.TextChoices):
+    PENDING = "pending", _("Waiting for an answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+ATTEMPT_OUTCOME_COLOURS: dict[str, str] = {
+    AttemptOutcome.PENDING: "orange",
+    AttemptOutcome.ACCEPTED: "green",
+    AttemptOutcome.DECLINED: "red",
+    AttemptOutcome.EXPIRED: "grey",
+    AttemptOutcome.WITHDRAWN: "grey",
+}
+
+
+class DispatchAttempt(TimeStampedModel):
+    """One try at giving an order to somebody, and how it ended.
+
+    ``offer``: one technician may take it until ``expires_at``. ``pool``: no technician
+    until one grabs it (the row is the pool entry; ``expires_at`` ends the pool time).
+    ``auto`` and ``manual``: the order was assigned to the technician, who accepts or
+    declines on the workbench. At most one attempt per order is pending at a time (a
+    database constraint), so an order is never offered twice at once. The first attempt of
+    each order gives the first-dispatch success rate.
+    """
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="dispatch_attempts",
+        verbose_name=_("organisation"),
+        help_text=_("The organisation that owns the work order."),
+    )
+    work_order = models.ForeignKey(
+        "workorders.WorkOrder",
+        on_delete=models.CASCADE,
+        related_name="dispatch_attempts",
+        verbose_name=_("work order"),
+    )
+    mode = models.CharField(_("dispatch mode"), max_length=8, choices=DispatchMode.choices)
+    technician = models.ForeignKey(
+        Technician,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dispatch_attempts",
+        verbose_name=_("technician"),
+        help_text=_("Empty while a pooled job waits to be grabbed."),
+    )
+    sequence = models.PositiveSmallIntegerField(
+        _("attempt"), default=1, help_text=_("1 for the order's first dispatch.")
+    )
+    offered_at = models.DateTimeField(_("offered at"))
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=10,
+        choices=AttemptOutcome.choices,
+        default=AttemptOutcome.PENDING,
+    )
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    explanation = models.JSONField(_("ranking explanation"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("dispatch attempt")
+        verbose_name_plural = _("dispatch attempts")
+        ordering = ["work_order", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_order"],
+                condition=Q(outcome="pending"),
+                name="dispatch_attempt_one_pending_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["work_order", "sequence"], name="dispatch_attempt_unique_sequence"
+            ),
+            models.CheckConstraint(
+                condition=Q(mode="pool") | Q(technician__isnull=False),
+                name="dispatch_attempt_technician_unless_pool",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(outcome="pending"),
+                name="dispatch_attempt_due",
+            ),
+            models.Index(fields=["technician", "outcome"], name="dispatch_attempt_technician"),
+            models.Index(fields=["organization", "offered_at"], name="dispatch_attempt_org_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_order_id} #{self.sequence} {self.mode} {self.outcome}"
+
+    @property
+    def outcome_colour(self) -> str:
+        return ATTEMPT_OUTCOME_COLOURS.get(self.outcome, "grey")
 
 
 class RoutePlan(models.Model):

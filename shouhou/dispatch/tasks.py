@@ -7,6 +7,7 @@ import datetime as dt
 from django_tasks import task
 
 from shouhou.dispatch.models import Technician
+from shouhou.dispatch.offers import offers_expire_due
 from shouhou.dispatch.routes import route_jobs_for_day, route_plan_build
 
 
@@ -23,3 +24,12 @@ def route_replan(technician_id: int, day: str) -> int | None:
     if not has_plan and not route_jobs_for_day(technician=technician, day=date).exists():
         return None
     return route_plan_build(technician=technician, day=date).pk
+
+
+@task()
+def offers_expire() -> int:
+    """Expire due offers (moving each to the next technician) and due pool entries.
+
+    Idempotent and safe to run often or twice at once; the periodic scheduler runs it every
+    30 seconds or so. Pages also expire lazily, so offers move on without a worker too."""
+    return offers_expire_due()

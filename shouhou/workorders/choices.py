@@ -160,3 +160,10 @@ class EventType(models.TextChoices):
     URGED = "urged", _("Customer urged")
     NOTE_ADDED = "note_added", _("Internal note")
     RATED = "rated", _("Rated")
+    # dispatch modes (issue 4): offers, the job pool, nobody left to ask
+    OFFERED = "offered", _("Offered to a technician")
+    OFFER_DECLINED = "offer_declined", _("Offer declined")
+    OFFER_EXPIRED = "offer_expired", _("Offer expired")
+    POOL_PUBLISHED = "pool_published", _("Put in the job pool")
+    POOL_EXPIRED = "pool_expired", _("Nobody took it from the job pool")
+    DISPATCH_UNMATCHED = "dispatch_unmatched", _("No technician found; back to the dispatcher")

@@ -31,6 +31,7 @@ from shouhou.core.sms import send_sms
 from shouhou.customers.models import Address, Asset, Customer
 from shouhou.dispatch.models import Technician, TechnicianStatus
 from shouhou.dispatch.services import technician_set_status
+from shouhou.workorders import hooks
 from shouhou.workorders.attachments import clean_image, clean_upload
 from shouhou.workorders.choices import (
     CUSTOMER_CANCELLABLE,
@@ -485,7 +486,13 @@ def workorder_accept(
         locked = workorder_triage(
             work_order=locked, actor=actor, fault_type=fault_type, priority=priority
         )
-    return _workorder_transition(work_order=locked, to=S.ACCEPTED, actor=actor)
+    if locked.status == S.ACCEPTED:
+        return locked
+    accepted = _workorder_transition(work_order=locked, to=S.ACCEPTED, actor=actor)
+    # Dispatch (auto, offer or pool, per the organisation's mode) starts in this transaction.
+    hooks.run(hooks.ACCEPTED, work_order=accepted, actor=actor)
+    accepted.refresh_from_db()
+    return accepted
 
 
 def _check_assignable(work_order: WorkOrder, organization_id: int) -> None:
@@ -556,9 +563,11 @@ def workorder_assign_technician(
         technician=technician
     ).update(status=VisitStatus.CANCELLED, updated_at=timezone.now())
     if locked.status in (S.ASSIGNED, S.SCHEDULED):
-        locked = _workorder_update(locked, updates, EventType.TECHNICIAN_ASSIGNED, actor, data=data)
+        assigned = _workorder_update(
+            locked, updates, EventType.TECHNICIAN_ASSIGNED, actor, data=data
+        )
     else:
-        locked = _workorder_transition(
+        assigned = _workorder_transition(
             work_order=locked,
             to=S.ASSIGNED,
             actor=actor,
@@ -566,8 +575,9 @@ def workorder_assign_technician(
             data=data,
             event_type=EventType.TECHNICIAN_ASSIGNED,
         )
-    _replan_routes(locked, earlier)
-    return locked
+    _replan_routes(assigned, earlier)
+    hooks.run(hooks.TECHNICIAN_ASSIGNED, work_order=assigned, technician=technician, actor=actor)
+    return assigned
 
 
 @transaction.atomic
@@ -670,6 +680,14 @@ def workorder_accept_assignment(
             },
         )
     _event(locked, EventType.ASSIGNMENT_ACCEPTED, actor, data={"technician": str(technician)})
+    hooks.run(
+        hooks.ASSIGNMENT_ANSWERED,
+        work_order=locked,
+        technician=technician,
+        actor=actor,
+        accepted=True,
+        reason="",
+    )
     return locked
 
 
@@ -686,7 +704,7 @@ def workorder_decline_assignment(
     Visit.objects.filter(work_order=locked, status=VisitStatus.PLANNED).update(
         status=VisitStatus.CANCELLED, updated_at=timezone.now()
     )
-    locked = _workorder_transition(
+    declined = _workorder_transition(
         work_order=locked,
         to=S.ACCEPTED,
         actor=actor,
@@ -700,8 +718,18 @@ def workorder_decline_assignment(
         data={"technician": str(technician), "technician_id": technician.pk},
         event_type=EventType.ASSIGNMENT_DECLINED,
     )
-    _replan_routes(locked, earlier)
-    return locked
+    # Dispatch records the decline and, in automatic mode, assigns the next technician.
+    hooks.run(
+        hooks.ASSIGNMENT_ANSWERED,
+        work_order=declined,
+        technician=technician,
+        actor=actor,
+        accepted=False,
+        reason=reason.strip(),
+    )
+    declined.refresh_from_db()
+    _replan_routes(declined, earlier)
+    return declined
 
 
 @transaction.atomic

@@ -34,6 +34,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from shouhou.accounts.models import Membership, OpeningHours, Organization, Outlet, User
@@ -70,6 +71,8 @@ from shouhou.core.testing.factories import (
 from shouhou.customers.models import Address, Customer
 from shouhou.dispatch.models import (
     DayOff,
+    DispatchAttempt,
+    DispatchModeOverride,
     DispatchPolicy,
     RoutePlan,
     RouteStop,
@@ -159,6 +162,9 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
     )
     day_off = DayOff.objects.create(technician=technician, day=dt.date(2030, 1, 1))
     dispatch_policy = DispatchPolicy.objects.create(organization=org, weight_travel=0.5)
+    dispatch_mode_override = DispatchModeOverride.objects.create(
+        organization=org, service_type=service_type, mode="manual"
+    )
     tenant = Tenant(
         tag=tag,
         org=org,
@@ -183,6 +189,7 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
         shift=shift,
         day_off=day_off,
         dispatch_policy=dispatch_policy,
+        dispatch_mode_override=dispatch_mode_override,
         # Text of this tenant that must never appear on another tenant's pages.
         names=[
             org.name,
@@ -282,6 +289,23 @@ def _build_orders(t: Tenant) -> None:
         planned_end=eta + dt.timedelta(hours=1),
         travel_seconds=600,
         distance_m=4000,
+    )
+    t.dispatch_attempt = DispatchAttempt.objects.get(work_order=order)  # the manual assignment
+    # An offer to the tenant's technician and a pool entry, both long closed: enough for the
+    # technician's offer and pool URLs (an answer to another tenant's is 404 in any state).
+    closed_at = timezone.now() - dt.timedelta(days=1)
+    t.offer, t.pool_entry = (
+        DispatchAttempt.objects.create(
+            organization=t.org,
+            work_order=order,
+            mode=mode,
+            technician=t.technician if mode == "offer" else None,
+            sequence=sequence,
+            offered_at=closed_at,
+            expires_at=closed_at + dt.timedelta(minutes=3),
+            outcome="expired",
+        )
+        for mode, sequence in (("offer", 2), ("pool", 3))
     )
     t.names += [
         t.work_order.number,
@@ -1369,6 +1393,30 @@ def test_partner_gets_404_on_the_owner_s_other_orders(world, served):
     assert _order_state(world.a) == before
 
 
+# --- dispatch: the technician's offers and the job pool ------------------------------------------
+
+DISPATCH_CASES: list[tuple[str, UrlFactory]] = [
+    ("offer accept page", lambda t: f"/tech/offers/{t.offer.pk}/accept/"),
+    ("offer decline page", lambda t: f"/tech/offers/{t.offer.pk}/decline/"),
+    ("pool grab page", lambda t: f"/tech/pool/{t.pool_entry.pk}/grab/"),
+    ("offer accept API", lambda t: f"/api/v1/offers/{t.offer.pk}/accept/"),
+    ("offer decline API", lambda t: f"/api/v1/offers/{t.offer.pk}/decline/"),
+    ("pool grab API", lambda t: f"/api/v1/pool/{t.pool_entry.pk}/grab/"),
+]
+
+
+@pytest.mark.parametrize(("name", "url"), DISPATCH_CASES, ids=[c[0] for c in DISPATCH_CASES])
+def test_offer_and_pool_urls_of_other_organisation_answer_404_and_change_nothing(world, name, url):
+    # given A's technician and B's offer and pool entry
+    client = _login(world.a.technician.user)
+    before = [_snapshot(world.b.offer), _snapshot(world.b.pool_entry)]
+    # when he answers B's / then 404, and nothing of B changed
+    assert client.post(url(world.b)).status_code == 404
+    assert [_snapshot(world.b.offer), _snapshot(world.b.pool_entry)] == before
+    # while his own (closed) offer or pool entry is found and refused for being closed
+    assert client.post(url(world.a)).status_code in (302, 409)
+
+
 # --- admin ---------------------------------------------------------------------------------------
 
 # Every registered tenant-scoped ModelAdmin: model label -> the tenant attribute holding one row.
@@ -1387,6 +1435,8 @@ ADMIN_OBJECTS: dict[str, str] = {
     "dispatch.technician": "technician",
     "dispatch.dispatchpolicy": "dispatch_policy",
     "dispatch.routeplan": "route_plan",
+    "dispatch.dispatchmodeoverride": "dispatch_mode_override",
+    "dispatch.dispatchattempt": "dispatch_attempt",
     "workorders.workorder": "work_order",
     "workorders.workorderevent": "event",
     "feedback.rating": "rating",
@@ -1405,13 +1455,19 @@ INLINE_OBJECTS: dict[str, list[str]] = {
 # nobody (A's admin included) adds, changes or deletes orders or events in the admin. Their
 # change page opens read-only; their delete page and any POST answer 403.
 READ_ONLY_ADMINS = frozenset(
-    {"workorders.workorder", "workorders.workorderevent", "dispatch.routeplan"}
+    {
+        "workorders.workorder",
+        "workorders.workorderevent",
+        "dispatch.routeplan",
+        "dispatch.dispatchattempt",
+    }
 )
 # Admins without an add form, and why (they are not in ADD_FORMS / ADD_TAMPER_CASES).
 NO_ADD_FORM: dict[str, str] = {
     "accounts.organization": "a platform task",
     "workorders.workorder": "read-only: orders are made by the services (console, API, 报修)",
     "workorders.workorderevent": "read-only: events are written by the services",
+    "dispatch.dispatchattempt": "read-only: attempts are written by the dispatch services",
     "feedback.rating": "only the customer rates, through rating_submit",
     "dispatch.routeplan": "read-only: plans are built by the solver (route_plan_build)",
     "dispatch.dispatchpolicy": "one per organisation: offered only while one of the admin's "
@@ -1745,6 +1801,12 @@ ADD_FORMS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
         **_management("shifts"),
         **_management("days_off"),
     },
+    "dispatch.dispatchmodeoverride": lambda t: {
+        "organization": t.org.pk,
+        # the tenant's one service type has its override already (one per service type)
+        "service_type": ServiceTypeFactory(organization=t.org, kind="install").pk,
+        "mode": "offer",
+    },
     "feedback.followup": lambda t: {
         "organization": t.org.pk,
         "work_order": t.work_order.pk,
@@ -1770,6 +1832,7 @@ ADD_MODELS: dict[str, type[models.Model]] = {
     "catalog.pricelistitem": PriceListItem,
     "customers.customer": Customer,
     "dispatch.technician": Technician,
+    "dispatch.dispatchmodeoverride": DispatchModeOverride,
     "feedback.followup": FollowUp,
 }
 
@@ -1813,6 +1876,14 @@ ADD_TAMPER_CASES: list[AddTamper] = [
         "category under B's parent", "catalog.productcategory", lambda b: {"parent": b.category.pk}
     ),
     AddTamper("brand in B", "catalog.brand", lambda b: {"organization": b.org.pk}),
+    AddTamper(
+        "mode override in B", "dispatch.dispatchmodeoverride", lambda b: {"organization": b.org.pk}
+    ),
+    AddTamper(
+        "mode override for B's service type",
+        "dispatch.dispatchmodeoverride",
+        lambda b: {"service_type": b.service_type.pk},
+    ),
     AddTamper(
         "model in B",
         "catalog.productmodel",

@@ -808,3 +808,17 @@ def test_dispatch_suggests_engineers_for_an_accepted_appliance_order():
     # and nobody at 03:00, when no shift runs
     night = technician_suggestions(work_order=order, at=monday_ten.replace(hour=3))
     assert night.candidates == []
+
+
+@pytest.mark.django_db
+def test_demo_dispatch_modes_offer_appliance_jobs_and_pool_roadside_rescue():
+    from shouhou.dispatch.models import DispatchModeOverride, DispatchPolicy
+
+    # given the demo
+    build_demo(verticals=["appliance", "auto"])
+    # then the appliance brand offers, the car platform pools rescue and keeps the rest manual
+    assert DispatchPolicy.objects.get(organization__code="qingfeng").mode == "offer"
+    assert not DispatchPolicy.objects.filter(organization__code="kuaixiu").exists()
+    assert list(
+        DispatchModeOverride.objects.values_list("organization__code", "service_type__code", "mode")
+    ) == [("kuaixiu", "rescue", "pool")]

@@ -1,145 +1,246 @@
-"""Route plans in the API: read a technician's day, ask for a re-plan."""
+"""The dispatch API: a technician's offers (accept, decline), the job pool (grab), and the
+first-dispatch success rate for staff. Other tenants' offers and pool entries answer 404."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shouhou.dispatch.models import RoutePlan, RouteStop, Technician
-from shouhou.dispatch.routes import (
-    UNASSIGNED_REASONS,
-    route_plan_build,
-    route_plan_get,
-    route_technicians_visible_to,
-)
+from shouhou.accounts.choices import CONSOLE_ROLES
+from shouhou.core.tenancy import organization_ids_for, sees_everything
+from shouhou.dispatch import offers as services
+from shouhou.dispatch import selectors
+from shouhou.dispatch.models import DispatchAttempt
+from shouhou.workorders.services import Actor
 
 
-class RouteStopSerializer(serializers.ModelSerializer[RouteStop]):
-    work_order = serializers.CharField(source="work_order.number", read_only=True)
-
-    class Meta:
-        model = RouteStop
-        fields = [
-            "sequence",
-            "work_order",
-            "visit",
-            "eta",
-            "planned_start",
-            "planned_end",
-            "travel_seconds",
-            "distance_m",
-        ]
-        read_only_fields = fields
-
-
-class UnassignedSerializer(serializers.Serializer[Any]):
-    work_order = serializers.CharField()
-    reason = serializers.ChoiceField(choices=sorted(UNASSIGNED_REASONS))
-    message = serializers.CharField()
+def _job_summary(order: Any) -> dict[str, Any]:
+    """What a technician needs to decide, before the job is theirs: no customer name, no
+    phone, no street address (the district only)."""
+    address = order.address
+    return {
+        "number": order.number,
+        "service_type": str(order.service_type) if order.service_type_id else "",
+        "fault_type": str(order.fault_type) if order.fault_type_id else "",
+        "product": str(order.product_model or order.category or ""),
+        "description": order.description,
+        "priority": order.priority,
+        "area": " ".join(part for part in (address.city, address.district) if part)
+        if address
+        else "",
+        "preferred_start": order.preferred_start,
+        "preferred_end": order.preferred_end,
+    }
 
 
-class RoutePlanSerializer(serializers.ModelSerializer[RoutePlan]):
-    stops = RouteStopSerializer(many=True, read_only=True)
-    unassigned = serializers.SerializerMethodField()
-
-    class Meta:
-        model = RoutePlan
-        fields = [
-            "technician",
-            "day",
-            "computed_at",
-            "starts_at",
-            "ends_at",
-            "total_travel_seconds",
-            "total_distance_m",
-            "solver",
-            "stops",
-            "unassigned",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(UnassignedSerializer(many=True))
-    def get_unassigned(self, plan: RoutePlan) -> list[dict[str, str]]:
-        return [
-            {**row, "message": str(UNASSIGNED_REASONS.get(row.get("reason", ""), ""))}
-            for row in plan.unassigned
-        ]
-
-
-class ReplanInput(serializers.Serializer[Any]):
-    seconds = serializers.FloatField(
-        required=False, min_value=0.1, max_value=30, help_text="Solver time limit (default 1 s)."
+class JobSummarySerializer(serializers.Serializer[Any]):
+    number = serializers.CharField()
+    service_type = serializers.CharField()
+    fault_type = serializers.CharField()
+    product = serializers.CharField()
+    description = serializers.CharField()
+    priority = serializers.CharField()
+    area = serializers.CharField(
+        help_text="City and district only; the address comes with the job."
     )
+    preferred_start = serializers.DateTimeField(allow_null=True)
+    preferred_end = serializers.DateTimeField(allow_null=True)
 
 
-def _day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({"day": "Use the form YYYY-MM-DD."}) from None
+class OfferSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    work_order = JobSummarySerializer()
+    outcome = serializers.CharField()
+    offered_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    seconds_left = serializers.IntegerField()
+    distance_km = serializers.FloatField(allow_null=True)
+
+    @staticmethod
+    def represent(attempt: DispatchAttempt, now: dt.datetime) -> dict[str, Any]:
+        assert attempt.expires_at is not None
+        return {
+            "id": attempt.pk,
+            "work_order": _job_summary(attempt.work_order),
+            "outcome": attempt.outcome,
+            "offered_at": attempt.offered_at,
+            "expires_at": attempt.expires_at,
+            "seconds_left": max(0, int((attempt.expires_at - now).total_seconds())),
+            "distance_km": attempt.explanation.get("distance_km"),
+        }
 
 
-def _technician(request: Request, technician_id: int) -> Technician:
-    """The technician if the caller may see their routes; another tenant's answers 404."""
-    return get_object_or_404(route_technicians_visible_to(request.user), pk=technician_id)
+class PoolJobSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    work_order = JobSummarySerializer()
+    offered_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    distance_km = serializers.FloatField(allow_null=True, help_text="By road, estimated.")
 
 
-class TechnicianRouteView(APIView):
-    """GET /api/v1/technicians/{id}/routes/{day}/: the stored route plan of that day."""
-
-    @extend_schema(
-        operation_id="technician_route_retrieve",
-        parameters=[
-            OpenApiParameter("technician_id", int, OpenApiParameter.PATH),
-            OpenApiParameter("day", str, OpenApiParameter.PATH, description="YYYY-MM-DD"),
-        ],
-        responses=RoutePlanSerializer,
-    )
-    def get(self, request: Request, technician_id: int, day: str) -> Response:
-        """The technician's route for the day: stops in order with ETAs, and the jobs that do
-        not fit with the reason. 404 when no plan was built yet (POST .../replan/ builds one)."""
-        technician = _technician(request, technician_id)
-        plan = route_plan_get(technician=technician, day=_day(day))
-        if plan is None:
-            raise NotFound("No route plan for this day yet.")
-        return Response(RoutePlanSerializer(plan).data)
+class DeclineInput(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
-class TechnicianRouteReplanView(APIView):
-    """POST /api/v1/technicians/{id}/routes/{day}/replan/: solve the day again now."""
+class WorkOrderRefSerializer(serializers.Serializer[Any]):
+    number = serializers.CharField()
+    status = serializers.CharField()
 
-    @extend_schema(
-        operation_id="technician_route_replan",
-        parameters=[
-            OpenApiParameter("technician_id", int, OpenApiParameter.PATH),
-            OpenApiParameter("day", str, OpenApiParameter.PATH, description="YYYY-MM-DD"),
-        ],
-        request=ReplanInput,
-        responses=RoutePlanSerializer,
-    )
-    def post(self, request: Request, technician_id: int, day: str) -> Response:
-        """Re-optimise the technician's route for the day from the orders as they are now
-        (waits for the solver, about a second) and return the new plan."""
-        technician = _technician(request, technician_id)
-        date = _day(day)
-        payload = ReplanInput(data=request.data)
-        payload.is_valid(raise_exception=True)
-        route_plan_build(
-            technician=technician,
-            day=date,
-            **(
-                {"seconds": payload.validated_data["seconds"]}
-                if "seconds" in payload.validated_data
-                else {}
-            ),
+
+def _actor(request: Request) -> Actor:
+    return Actor(user=request.user, role="technician")  # type: ignore[arg-type]
+
+
+class OfferViewSet(viewsets.ViewSet):
+    """Jobs offered to me (the technician), each open for a few minutes."""
+
+    permission_classes = [IsAuthenticated]
+    lookup_value_regex = r"\d+"
+
+    @extend_schema(responses=OfferSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        """My open offers, soonest to expire first (due offers are expired first)."""
+        now = timezone.now()
+        rows = selectors.offer_list_for_technician(user=request.user, now=now)
+        return Response(
+            OfferSerializer([OfferSerializer.represent(a, now) for a in rows], many=True).data
         )
-        plan = route_plan_get(technician=technician, day=date)
-        return Response(RoutePlanSerializer(plan).data, status=status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses=WorkOrderRefSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str) -> Response:
+        """Take the offered job: it is assigned to me and accepted (已接单). 409 when the offer
+        is closed (answered, expired, or the order went another way)."""
+        attempt = selectors.offer_get_for_technician(user=request.user, pk=int(pk))
+        order = services.offer_accept(
+            attempt=attempt, technician=attempt.technician, actor=_actor(request)
+        )
+        return Response(
+            WorkOrderRefSerializer({"number": order.number, "status": order.status}).data
+        )
+
+    @extend_schema(request=DeclineInput, responses=OfferSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str) -> Response:
+        """Say no; the next ranked technician gets the offer."""
+        attempt = selectors.offer_get_for_technician(user=request.user, pk=int(pk))
+        parsed = DeclineInput(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        now = timezone.now()
+        closed = services.offer_decline(
+            attempt=attempt,
+            technician=attempt.technician,
+            actor=_actor(request),
+            reason=parsed.validated_data["reason"],
+            now=now,
+        )
+        return Response(OfferSerializer(OfferSerializer.represent(closed, now)).data)
+
+
+class PoolViewSet(viewsets.ViewSet):
+    """The job pool (工单池): jobs I am qualified for and near enough to take; first grab wins."""
+
+    permission_classes = [IsAuthenticated]
+    lookup_value_regex = r"\d+"
+
+    @extend_schema(responses=PoolJobSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        """Jobs in the pool I may grab, nearest first."""
+        jobs = selectors.pool_list_for_technician(user=request.user)
+        rows = [
+            {
+                "id": job.attempt.pk,
+                "work_order": _job_summary(job.work_order),
+                "offered_at": job.attempt.offered_at,
+                "expires_at": job.attempt.expires_at,
+                "distance_km": job.distance_km,
+            }
+            for job in jobs
+        ]
+        return Response(PoolJobSerializer(rows, many=True).data)
+
+    @extend_schema(request=None, responses=WorkOrderRefSerializer)
+    @action(detail=True, methods=["post"])
+    def grab(self, request: Request, pk: str) -> Response:
+        """抢单: take the job. 409 ``pool_job_taken`` when somebody else was first, 409
+        ``pool_job_not_eligible`` when the job needs skills, an area or time I lack."""
+        entry, technician = selectors.pool_entry_get_for_technician(user=request.user, pk=int(pk))
+        order = services.pool_grab(attempt=entry, technician=technician, actor=_actor(request))
+        return Response(
+            WorkOrderRefSerializer({"number": order.number, "status": order.status}).data
+        )
+
+
+class SuccessRateSerializer(serializers.Serializer[Any]):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    orders = serializers.IntegerField(help_text="Orders first dispatched in the period, answered.")
+    succeeded = serializers.IntegerField(help_text="Taken by the first technician asked.")
+    declined = serializers.IntegerField()
+    expired = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True, help_text="succeeded ÷ orders, or null.")
+    by_mode = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
+
+
+class SuccessRateView(APIView):
+    """The first-dispatch success rate of my organisations (or of one of them)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("since", dt.datetime, description="Start (default: 30 days ago)."),
+            OpenApiParameter("until", dt.datetime, description="End, exclusive (default: now)."),
+            OpenApiParameter("organization", int, description="One of my organisations."),
+        ],
+        responses=SuccessRateSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        params = _RangeInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        until = params.validated_data.get("until") or timezone.now()
+        since = params.validated_data.get("since") or until - dt.timedelta(days=30)
+        if sees_everything(request.user):
+            from shouhou.accounts.models import Organization
+
+            ids = set(Organization.objects.values_list("pk", flat=True))
+        else:
+            ids = organization_ids_for(request.user, roles=CONSOLE_ROLES)
+        wanted = params.validated_data.get("organization")
+        if wanted is not None:
+            if wanted not in ids:
+                raise ValidationError({"organization": ["Not one of your organisations."]})
+            ids = {wanted}
+        result = selectors.first_dispatch_success_rate(
+            organization_ids=ids, since=since, until=until
+        )
+        return Response(
+            SuccessRateSerializer(
+                {
+                    "since": since,
+                    "until": until,
+                    "orders": result.orders,
+                    "succeeded": result.succeeded,
+                    "declined": result.declined,
+                    "expired": result.expired,
+                    "rate": result.rate,
+                    "by_mode": result.by_mode,
+                }
+            ).data
+        )
+
+
+class _RangeInput(serializers.Serializer[Any]):
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+    organization = serializers.IntegerField(required=False)

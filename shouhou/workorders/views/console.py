@@ -9,6 +9,7 @@ auditors read. A ``DomainError`` becomes a readable message with its 4xx status,
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import secrets
 from collections.abc import Callable
@@ -43,8 +44,14 @@ from shouhou.core.errors import DomainError
 from shouhou.core.phone import normalize_phone
 from shouhou.core.tenancy import roles_in, sees_everything
 from shouhou.customers.models import Address, Customer
-from shouhou.dispatch.models import TechnicianSkill
-from shouhou.dispatch.selectors import explanation_for, technician_suggestions
+from shouhou.dispatch.models import DispatchMode, TechnicianSkill
+from shouhou.dispatch.offers import dispatch_settings_for, offers_expire_due
+from shouhou.dispatch.selectors import (
+    attempts_for_order,
+    explanation_for,
+    first_dispatch_success_rate,
+    technician_suggestions,
+)
 from shouhou.feedback.models import FollowUp, FollowUpStatus
 from shouhou.feedback.selectors import follow_up_list_for_user
 from shouhou.feedback.services import follow_up_resolve as follow_up_resolve_service
@@ -83,6 +90,7 @@ from shouhou.workorders.services import Actor, IntakeResult
 
 S = WorkOrderStatus
 PAGE_SIZE = 50
+SUCCESS_RATE_PERIOD = dt.timedelta(days=30)
 # Staff act on orders as "agent" in the timeline, as they do through the API.
 STAFF_ROLE = "agent"
 PRIORITY_COLOURS: dict[str, str] = {
@@ -224,18 +232,19 @@ def queue(request: HttpRequest, organization: int) -> HttpResponse:
         (order, STATUS_COLOURS[order.status], PRIORITY_COLOURS.get(order.priority, ""))
         for order in page
     ]
-    context = {
+    context: dict[str, Any] = {
         "form": form,
         "page": page,
         "rows": rows,
         "is_operator": _is_operator(request, organization),
     }
-    template = (
-        "workorders/partials/_console_queue_results.html"
-        if _is_htmx(request)
-        else "workorders/console/queue.html"
+    if _is_htmx(request):
+        return render(request, "workorders/partials/_console_queue_results.html", context)
+    now = timezone.now()
+    context["success_rate"] = first_dispatch_success_rate(
+        organization_ids={organization}, since=now - SUCCESS_RATE_PERIOD, until=now
     )
-    return render(request, template, context)
+    return render(request, "workorders/console/queue.html", context)
 
 
 # --- intake from a phone call ----------------------------------------------------------------
@@ -591,6 +600,7 @@ ROLE_LABELS = {
     "customer": gettext_lazy("customer"),
     "technician": gettext_lazy("technician"),
     "system": gettext_lazy("system"),
+    "dispatch": gettext_lazy("automatic dispatch"),
 }
 
 
@@ -666,8 +676,18 @@ def _detail_context(
             key=_by_distance,
         )
         suggestions = _suggestions(order, assignable)
+    # Offers and pool entries past their time move on when somebody looks (no worker needed).
+    offers_expire_due()
+    attempts = attempts_for_order(work_order=order)
+    mode = dispatch_settings_for(order).mode
     return {
         "order": order,
+        "dispatch": {
+            "mode": mode,
+            "mode_label": DispatchMode(mode).label,
+            "attempts": attempts,
+            "pending": next((a for a in attempts if a.outcome == "pending"), None),
+        },
         "status_colour": STATUS_COLOURS[order.status],
         "priority_colour": PRIORITY_COLOURS.get(order.priority, ""),
         "is_operator": is_operator,

@@ -13,3 +13,8 @@ from shouhou.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+# Test-only probe consumers (shouhou.notifications.probe): their table exists in test databases;
+# the consumers register only in a worker started with SHOUHOU_PROBE_CONSUMERS=1.
+INSTALLED_APPS = [*INSTALLED_APPS, "shouhou.notifications.probe"]  # noqa: F405
+SHOUHOU_PROBE_CONSUMERS = os.environ.get("SHOUHOU_PROBE_CONSUMERS") == "1"

@@ -27,6 +27,7 @@ from shouhou.accounts.models import Organization, Outlet, User
 from shouhou.catalog.models import Brand, FaultType, ProductCategory, ProductModel, ServiceType
 from shouhou.catalog.selectors import fault_type_estimate
 from shouhou.core.errors import Conflict, DomainError, RateLimited
+from shouhou.core.outbox import event_published
 from shouhou.core.sms import send_sms
 from shouhou.customers.models import Address, Asset, Customer
 from shouhou.dispatch.models import Technician, TechnicianStatus
@@ -107,7 +108,7 @@ def _event(
     to_status: str = "",
     is_internal: bool = False,
 ) -> WorkOrderEvent:
-    return WorkOrderEvent.objects.create(
+    event = WorkOrderEvent.objects.create(
         work_order=work_order,
         type=type,
         actor=actor.user,
@@ -119,6 +120,8 @@ def _event(
         is_internal=is_internal,
         created_at=timezone.now(),
     )
+    event_published(event.pk)  # delivery is enqueued after commit (core.outbox)
+    return event
 
 
 def workorder_log(

@@ -14,6 +14,4 @@ from shouhou.core.scheduler import periodic
 def prune_task_results() -> None:
     """The database backend keeps a row per task run; drop finished ones after a week."""
     if settings.TASK_BACKEND == "database":
-        call_command(
-            "prune_db_task_results", min_age_days=7, failed_min_age_days=30, verbosity=0
-        )
+        call_command("prune_db_task_results", min_age_days=7, failed_min_age_days=30, verbosity=0)

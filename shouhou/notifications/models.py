@@ -37,7 +37,9 @@ class EventDelivery(models.Model):
         verbose_name = _("event delivery")
         verbose_name_plural = _("event deliveries")
         constraints = [
-            models.UniqueConstraint(fields=["event", "consumer"], name="notifications_delivery_once"),
+            models.UniqueConstraint(
+                fields=["event", "consumer"], name="notifications_delivery_once"
+            ),
             models.CheckConstraint(
                 condition=~Q(state=DeliveryState.DELIVERED) | Q(delivered_at__isnull=False),
                 name="notifications_delivery_delivered_has_time",

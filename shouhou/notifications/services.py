@@ -243,7 +243,10 @@ def outbox_sweep(*, limit: int = 500) -> SweepReport:
         missing = wanted - present
         if missing:
             EventDelivery.objects.bulk_create(
-                [EventDelivery(event=event, consumer=name, next_attempt_at=now) for name in missing],
+                [
+                    EventDelivery(event=event, consumer=name, next_attempt_at=now)
+                    for name in missing
+                ],
                 ignore_conflicts=True,
             )
             report.enqueue.add(event.pk)
@@ -268,8 +271,10 @@ def delivery_replay(*, delivery: EventDelivery) -> EventDelivery:
     from django.utils.translation import gettext as _
 
     locked = EventDelivery.objects.select_for_update().get(pk=delivery.pk)
-    if locked.state == DeliveryState.RUNNING and locked.claimed_until and (
-        locked.claimed_until > timezone.now()
+    if (
+        locked.state == DeliveryState.RUNNING
+        and locked.claimed_until
+        and (locked.claimed_until > timezone.now())
     ):
         raise DeliveryNotReplayable(_("This delivery is running now; try again in a moment."))
     locked.state = DeliveryState.PENDING

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from functools import partial
 
 from django.db import transaction
 from django_tasks import task
@@ -39,7 +40,7 @@ def sweep_outbox() -> int:
     for event_id in sorted(report.enqueue):
         # After commit: on PostgreSQL a worker could otherwise pick the task up before the
         # rows the sweep just reset are visible to it.
-        transaction.on_commit(lambda event_id=event_id: enqueue_event_delivery(event_id))
+        transaction.on_commit(partial(enqueue_event_delivery, event_id))
     if report.enqueue or report.leases_expired:
         logger.info(
             "Outbox sweep: %d re-enqueued, %d expired claims",

@@ -67,7 +67,9 @@ def test_delivering_twice_runs_each_consumer_once(register_consumer, add_event):
 
 def test_consumer_filters_by_event_type(register_consumer, add_event):
     calls: list[int] = []
-    register_consumer("status-only", lambda e, d: calls.append(e.pk), event_types={"status_changed"})
+    register_consumer(
+        "status-only", lambda e, d: calls.append(e.pk), event_types={"status_changed"}
+    )
     event_id = add_event()
     report = event_deliver(event_id=event_id)
     assert calls == [] and report.event_settled is True

@@ -25,7 +25,9 @@ class Command(BaseCommand):
             for name in run_due_jobs(worker_id=worker_id):
                 self.stdout.write(f"ran {name}")
             return
-        thread = SchedulerThread(worker_id=worker_id, interval=float(settings.SCHEDULER_TICK_SECONDS))
+        thread = SchedulerThread(
+            worker_id=worker_id, interval=float(settings.SCHEDULER_TICK_SECONDS)
+        )
         thread.start()
         try:
             while thread.is_alive():

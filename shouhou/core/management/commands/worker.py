@@ -74,8 +74,6 @@ class Command(BaseCommand):
         from rq import Worker
 
         queue = django_rq.get_queue("default", job_class=Job)
-        worker = Worker(
-            [queue], connection=queue.connection, job_class=Job, name=worker_id[:64]
-        )
+        worker = Worker([queue], connection=queue.connection, job_class=Job, name=worker_id[:64])
         # with_scheduler moves deferred tasks (retries with run_after) into the queue on time.
         worker.work(with_scheduler=True, burst=options["burst"])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -35,3 +36,29 @@ def add_event(work_order: WorkOrder) -> Callable[..., int]:
         return workorder_add_note(work_order=work_order, actor=Actor.system(), text=text).pk
 
     return add
+
+
+# A database number of the Redis at 127.0.0.1:6379 that nothing else uses; its "default" queue
+# is emptied before each test that uses it.
+REDIS_URL = os.environ.get("SHOUHOU_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+@pytest.fixture
+def rq_queue(settings):
+    """The redis task backend (django-tasks-rq) on a real Redis, with an empty queue."""
+    import django_rq
+    import redis
+    from django_tasks_rq import Job
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("SHOUHOU_REQUIRE_REDIS") or os.environ.get("CI"):
+            pytest.fail(f"Redis is required at {REDIS_URL}")
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    settings.RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    queue = django_rq.get_queue("default", job_class=Job)
+    queue.connection.flushdb()
+    yield queue
+    queue.connection.flushdb()

@@ -23,6 +23,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from shouhou.core.testing.factories import WorkOrderFactory
+from shouhou.notifications.tests.conftest import REDIS_URL
 from shouhou.workorders.services import Actor, workorder_add_note
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,13 +64,14 @@ def _database(tmp_path: Path) -> tuple[str, Callable[[str], list[tuple]]]:
     return url, query
 
 
-def _start_worker(database_url: str, log: Path) -> subprocess.Popen:
+def _start_worker(database_url: str, log: Path, backend: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "shouhou.settings_test",
         "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), os.environ.get("PYTHONPATH", "")]),
         "DATABASE_URL": database_url,
-        "TASK_BACKEND": "database",
+        "TASK_BACKEND": backend,
+        "REDIS_URL": REDIS_URL,
         "SHOUHOU_PROBE_CONSUMERS": "1",
         "SHOUHOU_PROBE_SLEEP": "0.1",
         "EVENT_DELIVERY_LEASE_SECONDS": "3",
@@ -85,6 +87,7 @@ def _start_worker(database_url: str, log: Path) -> subprocess.Popen:
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: we kill RQ's forked child with it
         )
 
 
@@ -97,16 +100,23 @@ def _wait_for(condition: Callable[[], bool], *, seconds: float, what: str, log: 
     pytest.fail(f"timed out waiting for {what}; worker log:\n{log.read_text()[-3000:]}")
 
 
-def test_sigkilled_worker_loses_nothing_and_delivers_each_event_once(settings, tmp_path):
-    # given events whose delivery tasks are queued in the database
-    settings.TASKS = DB_TASKS
+@pytest.mark.parametrize("backend", ["database", "redis"])
+def test_sigkilled_worker_loses_nothing_and_delivers_each_event_once(
+    backend, settings, tmp_path, request
+):
+    # given events whose delivery tasks are queued (in the database, or in Redis)
+    if backend == "redis":
+        request.getfixturevalue("rq_queue")
+    else:
+        settings.TASKS = DB_TASKS
     work_order = WorkOrderFactory()
     event_ids = [
         workorder_add_note(work_order=work_order, actor=Actor.system(), text=f"note {n}").pk
         for n in range(EVENTS)
     ]
     database_url, query = _database(tmp_path)
-    assert query("SELECT COUNT(*) FROM django_tasks_database_dbtaskresult")[0][0] == EVENTS
+    if backend == "database":
+        assert query("SELECT COUNT(*) FROM django_tasks_database_dbtaskresult")[0][0] == EVENTS
     log = tmp_path / "worker.log"
 
     def running() -> int:
@@ -115,7 +125,7 @@ def test_sigkilled_worker_loses_nothing_and_delivers_each_event_once(settings, t
         ]
 
     # when a worker is killed with SIGKILL while it is delivering
-    first = _start_worker(database_url, log)
+    first = _start_worker(database_url, log, backend)
     try:
         _wait_for(
             lambda: (
@@ -126,7 +136,7 @@ def test_sigkilled_worker_loses_nothing_and_delivers_each_event_once(settings, t
             what="the first worker to be mid-delivery",
             log=log,
         )
-        first.send_signal(signal.SIGKILL)
+        os.killpg(first.pid, signal.SIGKILL)
     finally:
         first.wait(timeout=30)
     assert first.returncode == -signal.SIGKILL
@@ -136,7 +146,7 @@ def test_sigkilled_worker_loses_nothing_and_delivers_each_event_once(settings, t
     assert len(interrupted) == 1  # one delivery was cut off half-way
 
     # and two new workers take over (their schedulers sweep up the lost delivery)
-    workers = [_start_worker(database_url, log) for _ in range(2)]
+    workers = [_start_worker(database_url, log, backend) for _ in range(2)]
     try:
         _wait_for(
             lambda: (

@@ -71,9 +71,15 @@ class Command(BaseCommand):
     def _run_redis(self, *, worker_id: str, options: dict[str, Any]) -> None:
         import django_rq
         from django_tasks_rq import Job
-        from rq import Worker
+        from rq import SimpleWorker
 
         queue = django_rq.get_queue("default", job_class=Job)
-        worker = Worker([queue], connection=queue.connection, job_class=Job, name=worker_id[:64])
+        # SimpleWorker runs each task in this process. RQ's default Worker forks a child per
+        # task, and a fork would copy the scheduler thread's open database connection (SQLite
+        # forbids that; PostgreSQL sockets must not be shared either). Our tasks are short and
+        # take ids; run more worker processes for more throughput.
+        worker = SimpleWorker(
+            [queue], connection=queue.connection, job_class=Job, name=worker_id[:64]
+        )
         # with_scheduler moves deferred tasks (retries with run_after) into the queue on time.
         worker.work(with_scheduler=True, burst=options["burst"])

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "shouhou.workorders",
     "shouhou.feedback",
     "shouhou.notifications",
+    "shouhou.webhooks",
     "shouhou.api",
 ]
 
@@ -149,6 +150,14 @@ EVENT_DELIVERY_LEASE_SECONDS = env_int("EVENT_DELIVERY_LEASE_SECONDS", 300, mini
 EVENT_SWEEP_AFTER_SECONDS = env_int("EVENT_SWEEP_AFTER_SECONDS", 60, minimum=1)
 # ... and runs this often.
 EVENT_SWEEP_INTERVAL_SECONDS = env_int("EVENT_SWEEP_INTERVAL_SECONDS", 30, minimum=1)
+# Webhooks (docs/webhooks.md): retried with back-off for this long after the event ...
+WEBHOOK_RETRY_SECONDS = env_int("WEBHOOK_RETRY_SECONDS", 24 * 3600, minimum=60)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# ... and after a secret rotation the previous secret keeps signing for this long.
+WEBHOOK_SECRET_GRACE_SECONDS = env_int("WEBHOOK_SECRET_GRACE_SECONDS", 24 * 3600, minimum=0)
+# Hosts that may receive webhooks over plain HTTP and at private addresses (tests only).
+WEBHOOK_ALLOW_HTTP_HOSTS = env_list("WEBHOOK_ALLOW_HTTP_HOSTS", [])
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -110,6 +110,9 @@ class WebhookDeliveryAdmin(TenantModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # for looking only; "Send again" is the one way to act on a delivery
+
     @admin.action(description=_("Send again"))
     def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         count = 0

@@ -34,6 +34,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from shouhou.accounts.models import Membership, OpeningHours, Organization, Outlet, User
@@ -71,6 +72,7 @@ from shouhou.customers.models import Address, Customer
 from shouhou.dispatch.models import DayOff, DispatchPolicy, Shift, Technician, TechnicianSkill
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
+from shouhou.webhooks.models import WebhookDelivery, WebhookEndpoint
 from shouhou.workorders import services
 from shouhou.workorders.api.views import WorkOrderViewSet
 from shouhou.workorders.choices import AttachmentKind, Channel, FulfilmentMode, VisitOutcome
@@ -196,6 +198,12 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
         ],
     )
     _build_orders(tenant)
+    tenant.webhook_endpoint = WebhookEndpoint.objects.create(
+        organization=org, url=f"https://hooks.example.com/{slug}", secret=f"whsec_{slug}"
+    )
+    tenant.webhook_delivery = WebhookDelivery.objects.create(
+        endpoint=tenant.webhook_endpoint, event=tenant.event, next_attempt_at=timezone.now()
+    )
     return tenant
 
 
@@ -1364,6 +1372,8 @@ ADMIN_OBJECTS: dict[str, str] = {
     "workorders.workorderevent": "event",
     "feedback.rating": "rating",
     "feedback.followup": "follow_up",
+    "webhooks.webhookendpoint": "webhook_endpoint",
+    "webhooks.webhookdelivery": "webhook_delivery",
 }
 # Rows that go with the admin objects above (inlines): they must not change either.
 INLINE_OBJECTS: dict[str, list[str]] = {
@@ -1376,13 +1386,16 @@ INLINE_OBJECTS: dict[str, list[str]] = {
 # Admins for looking only: every change of an order is a service call that records an event, so
 # nobody (A's admin included) adds, changes or deletes orders or events in the admin. Their
 # change page opens read-only; their delete page and any POST answer 403.
-READ_ONLY_ADMINS = frozenset({"workorders.workorder", "workorders.workorderevent"})
+READ_ONLY_ADMINS = frozenset(
+    {"workorders.workorder", "workorders.workorderevent", "webhooks.webhookdelivery"}
+)
 # Admins without an add form, and why (they are not in ADD_FORMS / ADD_TAMPER_CASES).
 NO_ADD_FORM: dict[str, str] = {
     "accounts.organization": "a platform task",
     "workorders.workorder": "read-only: orders are made by the services (console, API, 报修)",
     "workorders.workorderevent": "read-only: events are written by the services",
     "feedback.rating": "only the customer rates, through rating_submit",
+    "webhooks.webhookdelivery": "made from events by the webhooks consumer; replayed by an action",
     "dispatch.dispatchpolicy": "one per organisation: offered only while one of the admin's "
     "organisations has none (each tenant here has its policy; the change page edits it)",
 }
@@ -1490,6 +1503,10 @@ def test_read_only_admins_refuse_every_write_on_own_objects(world, label):
     assert (_order_state(world.a), _snapshot(obj)) == before
 
 
+# Admins whose rows reach their organisation through a relation (lookup prefix).
+TENANT_PREFIX: dict[str, str] = {"webhooks.webhookdelivery": "endpoint__"}
+
+
 def _own_pks(tenant: Tenant, label: str) -> list[int]:
     model_class = apps.get_model(label)
     if label == "accounts.organization":
@@ -1500,7 +1517,7 @@ def _own_pks(tenant: Tenant, label: str) -> list[int]:
             **{f"{prefix}service_organization": tenant.org}
         )
     else:
-        scope = Q(organization=tenant.org)
+        scope = Q(**{f"{TENANT_PREFIX.get(label, '')}organization": tenant.org})
     return sorted(model_class._default_manager.filter(scope).values_list("pk", flat=True))
 
 
@@ -1516,6 +1533,8 @@ def _tenant_filters(label: str, tenant: Tenant) -> list[dict[str, int]]:
         ]
     if label == "workorders.workorderevent":
         return [{"work_order__id__exact": tenant.work_order.pk}]
+    if label == "webhooks.webhookdelivery":
+        return [{"endpoint__id__exact": tenant.webhook_endpoint.pk}]
     return [{"organization__id__exact": tenant.org.pk}]
 
 
@@ -1727,7 +1746,16 @@ ADD_FORMS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
     },
 }
 
+ADD_FORMS["webhooks.webhookendpoint"] = lambda t: {
+    "organization": t.org.pk,
+    "url": "https://hooks.example.com/new",
+    "description": "ERP",
+    "event_types": '["status_changed"]',
+    "is_active": "on",
+}
+
 ADD_MODELS: dict[str, type[models.Model]] = {
+    "webhooks.webhookendpoint": WebhookEndpoint,
     "accounts.outlet": Outlet,
     "accounts.membership": Membership,
     "catalog.productcategory": ProductCategory,
@@ -1851,6 +1879,9 @@ ADD_TAMPER_CASES: list[AddTamper] = [
     AddTamper("follow-up of B's rating", "feedback.followup", lambda b: {"rating": b.rating.pk}),
     AddTamper(
         "follow-up for B's admin", "feedback.followup", lambda b: {"assignee": b.admin_user.pk}
+    ),
+    AddTamper(
+        "webhook endpoint in B", "webhooks.webhookendpoint", lambda b: {"organization": b.org.pk}
     ),
     AddTamper(
         "follow-up for B's technician",

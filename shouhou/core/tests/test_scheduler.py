@@ -66,5 +66,5 @@ def test_a_failing_job_records_its_error_and_still_moves_on():
     assert state.locked_until is None
 
 
-def test_apps_register_the_outbox_sweeper_and_task_pruning():
-    assert {"outbox.sweep", "tasks.prune_results"} <= set(registered_jobs())
+def test_apps_register_the_sweepers_and_task_pruning():
+    assert {"outbox.sweep", "tasks.prune_results", "webhooks.sweep"} <= set(registered_jobs())

@@ -11,6 +11,16 @@ from shouhou.workorders.models import WorkOrder
 from shouhou.workorders.services import Actor, workorder_add_note
 
 
+@pytest.fixture(autouse=True)
+def _only_test_consumers() -> Iterator[None]:
+    """Each test here sees only the consumers it registers (not webhooks and the like)."""
+    saved = dict(registry._CONSUMERS)
+    registry._CONSUMERS.clear()
+    yield
+    registry._CONSUMERS.clear()
+    registry._CONSUMERS.update(saved)
+
+
 @pytest.fixture
 def register_consumer() -> Iterator[Callable[..., Callable]]:
     """Register test consumers for one test; unregistered afterwards."""

@@ -29,7 +29,8 @@ from shouhou.workorders.services import Actor, workorder_add_note
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EVENTS = 30
-CONSUMERS = ("probe.atomic", "probe.idempotent")
+PROBES = ("probe.atomic", "probe.idempotent")
+CONSUMERS = (*PROBES, "webhooks")  # every consumer the worker has (no endpoint: a no-op)
 PROJECT_DIR = Path(django_settings.BASE_DIR).parent
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
@@ -177,7 +178,7 @@ def test_sigkilled_worker_loses_nothing_and_delivers_each_event_once(
     assert retried == [tuple(interrupted[0])]
     effects = query("SELECT event_id, consumer, runs FROM notifications_probe_deliveryprobe")
     assert sorted((e, c) for e, c, _ in effects) == sorted(
-        (e, c) for e in event_ids for c in CONSUMERS
+        (e, c) for e in event_ids for c in PROBES
     )
     # the atomic consumer's effect committed exactly once: its cut-off run rolled back
     assert {runs for _, c, runs in effects if c == "probe.atomic"} == {1}

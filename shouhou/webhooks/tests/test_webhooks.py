@@ -23,6 +23,7 @@ from shouhou.webhooks.services import (
     webhook_delivery_replay,
     webhook_endpoint_create,
     webhook_secret_rotate,
+    webhook_sweep,
 )
 from shouhou.workorders.choices import EventType
 from shouhou.workorders.models import WorkOrder, WorkOrderEvent
@@ -217,3 +218,19 @@ def test_a_url_resolving_to_a_private_address_is_not_called(org_a, work_order, s
     webhook_deliver(delivery_id=WebhookDelivery.objects.get().pk)
     attempt = WebhookAttempt.objects.get()
     assert attempt.status_code is None and "private address" in attempt.error
+
+
+def test_sweeper_hands_back_a_send_whose_worker_died(receiver, org_a, work_order):
+    # given a delivery claimed by a worker that died mid-request
+    webhook_endpoint_create(organization=org_a, url=receiver.url)
+    event_deliver(event_id=_urge(work_order).pk)
+    WebhookDelivery.objects.update(
+        state="running", attempts=1, claimed_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    delivery = WebhookDelivery.objects.get()
+    # when the sweeper runs, then it is handed back, and the next send delivers it
+    assert webhook_sweep() == {delivery.pk}
+    assert webhook_deliver(delivery_id=delivery.pk).sent is True
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == ("delivered", 2)
+    assert webhook_sweep() == set()

@@ -3,7 +3,8 @@
 Each public verb checks its preconditions and either calls the transition function or records
 its own event; all of it inside one transaction, with the row locked (``select_for_update``),
 so two agents, a technician and a customer acting at the same moment cannot both win.
-Side effects (SMS now, the notification outbox in issue 5) run after commit.
+Side effects run after commit: SMS directly, everything else through the outbox (each event is
+announced with ``core.outbox.event_published``; docs/tasks.md).
 """
 
 from __future__ import annotations

@@ -120,7 +120,7 @@ def test_sigkilled_worker_loses_nothing_and_delivers_each_event_once(
         assert query("SELECT COUNT(*) FROM django_tasks_database_dbtaskresult")[0][0] == EVENTS
     log = tmp_path / "worker.log"
 
-    def effects() -> int:
+    def effects_made() -> int:
         return query("SELECT COUNT(*) FROM notifications_probe_deliveryprobe")[0][0]
 
     def running() -> int:
@@ -135,7 +135,7 @@ def test_sigkilled_worker_loses_nothing_and_delivers_each_event_once(
         worker = _start_worker(database_url, log, backend)
         try:
             _wait_for(
-                lambda: effects() >= 6 and running() > 0,
+                lambda: effects_made() >= 6 and running() > 0,
                 seconds=60,
                 what="a worker to be mid-delivery, some deliveries done",
                 log=log,

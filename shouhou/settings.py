@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "shouhou.dispatch",
     "shouhou.workorders",
     "shouhou.feedback",
+    "shouhou.notifications",
+    "shouhou.webhooks",
     "shouhou.api",
 ]
 
@@ -117,16 +119,45 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- background work -------------------------------------------------------------------------
-TASK_BACKEND = env_choice("TASK_BACKEND", "database", ("database", "immediate"))
+# database: django-tasks-db in this database, no other server (the default; `make run`).
+# redis: RQ on REDIS_URL through django-tasks-rq, for production. immediate: run in-process
+# (the test suite). See docs/tasks.md.
+TASK_BACKEND = env_choice("TASK_BACKEND", "database", ("database", "redis", "immediate"))
 TASKS = {
     "default": {
         "BACKEND": {
             "database": "django_tasks_db.DatabaseBackend",
+            "redis": "django_tasks_rq.RQBackend",
             "immediate": "django_tasks.backends.immediate.ImmediateBackend",
         }[TASK_BACKEND],
         "QUEUES": ["default"],
     }
 }
+if TASK_BACKEND == "redis":
+    if not REDIS_URL:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("TASK_BACKEND=redis needs REDIS_URL (redis://host:6379/0).")
+    INSTALLED_APPS += ["django_rq"]
+    RQ_QUEUES = {
+        "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": env_int("TASK_TIMEOUT_SECONDS", 600)}
+    }
+# The scheduler inside each worker ticks this often; jobs have their own periods.
+SCHEDULER_TICK_SECONDS = env_int("SCHEDULER_TICK_SECONDS", 5, minimum=1)
+# A worker owns a claimed event delivery this long; after that the sweeper hands it back.
+EVENT_DELIVERY_LEASE_SECONDS = env_int("EVENT_DELIVERY_LEASE_SECONDS", 300, minimum=1)
+# The sweeper re-enqueues outbox work that nobody picked up for this long ...
+EVENT_SWEEP_AFTER_SECONDS = env_int("EVENT_SWEEP_AFTER_SECONDS", 60, minimum=1)
+# ... and runs this often.
+EVENT_SWEEP_INTERVAL_SECONDS = env_int("EVENT_SWEEP_INTERVAL_SECONDS", 30, minimum=1)
+# Webhooks (docs/webhooks.md): retried with back-off for this long after the event ...
+WEBHOOK_RETRY_SECONDS = env_int("WEBHOOK_RETRY_SECONDS", 24 * 3600, minimum=60)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# ... and after a secret rotation the previous secret keeps signing for this long.
+WEBHOOK_SECRET_GRACE_SECONDS = env_int("WEBHOOK_SECRET_GRACE_SECONDS", 24 * 3600, minimum=0)
+# Hosts that may receive webhooks over plain HTTP and at private addresses (tests only).
+WEBHOOK_ALLOW_HTTP_HOSTS = env_list("WEBHOOK_ALLOW_HTTP_HOSTS", [])
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -27,3 +27,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["OPTIONS"]["init_command"] = (  # noqa: F405
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA foreign_keys=ON;"
     )
+
+# Test-only probe consumers (shouhou.notifications.probe): their table exists in test databases;
+# the consumers register only in a worker started with SHOUHOU_PROBE_CONSUMERS=1.
+INSTALLED_APPS = [*INSTALLED_APPS, "shouhou.notifications.probe"]  # noqa: F405
+SHOUHOU_PROBE_CONSUMERS = os.environ.get("SHOUHOU_PROBE_CONSUMERS") == "1"

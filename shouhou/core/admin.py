@@ -18,6 +18,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 
+from shouhou.core.models import PeriodicJobState
 from shouhou.core.tenancy import organization_ids_for
 
 ADMIN_ROLES = ("admin",)
@@ -182,3 +183,35 @@ class TenantInline(TenantAdminMixin):
 
     def _may(self, request: HttpRequest, obj: models.Model | None) -> bool:
         return _is_platform(request) or bool(admin_organization_ids(request))
+
+
+@admin.register(PeriodicJobState)
+class PeriodicJobStateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The scheduler's jobs for platform operators: when each ran, when it runs next, errors."""
+
+    list_display = ["name", "next_run_at", "last_started_at", "last_finished_at", "runs"]
+    readonly_fields = [
+        "name",
+        "next_run_at",
+        "locked_by",
+        "locked_until",
+        "last_started_at",
+        "last_finished_at",
+        "last_error",
+        "runs",
+    ]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_platform(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_platform(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

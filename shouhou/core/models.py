@@ -34,3 +34,28 @@ def require_same_organization(instance: models.Model, messages: dict[str, object
             errors[name] = message
     if errors:
         raise ValidationError(errors)
+
+
+class PeriodicJobState(models.Model):
+    """One row per periodic job: when it runs next and who holds its lease.
+
+    The lease is what lets any number of workers run the scheduler: a worker runs a job only
+    after a conditional UPDATE that moves ``locked_until`` into the future while the job is due
+    and unleased, so one tick of a job runs on one worker at a time (``core.scheduler``).
+    """
+
+    name = models.CharField(_("name"), max_length=100, primary_key=True)
+    next_run_at = models.DateTimeField(_("next run at"))
+    locked_by = models.CharField(_("locked by"), max_length=64, blank=True)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    last_started_at = models.DateTimeField(_("last started at"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("last finished at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    runs = models.PositiveIntegerField(_("runs"), default=0)
+
+    class Meta:
+        verbose_name = _("periodic job")
+        verbose_name_plural = _("periodic jobs")
+
+    def __str__(self) -> str:
+        return self.name

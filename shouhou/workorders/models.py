@@ -319,8 +319,8 @@ class Visit(TimeStampedModel):
 class WorkOrderEvent(models.Model):
     """Append-only: the timeline, the audit trail, the analytics feed and the outbox at once.
 
-    Written in the same transaction as the change it records; ``delivered_at`` is set by the
-    notification consumers (issue 5) with a conditional update, so several can run at once.
+    Written in the same transaction as the change it records; ``delivered_at`` is set once
+    every event consumer is done with it (``notifications.services``; docs/tasks.md).
     """
 
     work_order = models.ForeignKey(

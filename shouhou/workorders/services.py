@@ -3,7 +3,8 @@
 Each public verb checks its preconditions and either calls the transition function or records
 its own event; all of it inside one transaction, with the row locked (``select_for_update``),
 so two agents, a technician and a customer acting at the same moment cannot both win.
-Side effects (SMS now, the notification outbox in issue 5) run after commit.
+Side effects run after commit: SMS directly, everything else through the outbox (each event is
+announced with ``core.outbox.event_published``; docs/tasks.md).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from shouhou.accounts.models import Organization, Outlet, User
 from shouhou.catalog.models import Brand, FaultType, ProductCategory, ProductModel, ServiceType
 from shouhou.catalog.selectors import fault_type_estimate, fault_type_estimate_range
 from shouhou.core.errors import Conflict, DomainError, RateLimited
+from shouhou.core.outbox import event_published
 from shouhou.core.sms import send_sms
 from shouhou.customers.models import Address, Asset, Customer
 from shouhou.dispatch.models import Technician, TechnicianStatus
@@ -108,7 +110,7 @@ def _event(
     to_status: str = "",
     is_internal: bool = False,
 ) -> WorkOrderEvent:
-    return WorkOrderEvent.objects.create(
+    event = WorkOrderEvent.objects.create(
         work_order=work_order,
         type=type,
         actor=actor.user,
@@ -120,6 +122,8 @@ def _event(
         is_internal=is_internal,
         created_at=timezone.now(),
     )
+    event_published(event.pk)  # delivery is enqueued after commit (core.outbox)
+    return event
 
 
 def workorder_log(

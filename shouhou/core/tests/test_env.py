@@ -273,7 +273,11 @@ def test_settings_refuse_the_development_key_when_debug_is_off(tmp_path):
     [
         ("DEBUG", "maybe", "DEBUG='maybe' is not a boolean; use true or false."),
         ("SMS_CODE_TTL_SECONDS", "10", "SMS_CODE_TTL_SECONDS=10 is below the minimum of 60."),
-        ("TASK_BACKEND", "celery", "TASK_BACKEND='celery' must be one of database, immediate."),
+        (
+            "TASK_BACKEND",
+            "celery",
+            "TASK_BACKEND='celery' must be one of database, redis, immediate.",
+        ),
         (
             "DATABASE_URL",
             "mysql://db/shouhou",

@@ -82,6 +82,7 @@ from shouhou.dispatch.models import (
 )
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
+from shouhou.webhooks.models import WebhookDelivery, WebhookEndpoint
 from shouhou.workorders import services
 from shouhou.workorders.api.views import WorkOrderViewSet
 from shouhou.workorders.choices import AttachmentKind, Channel, FulfilmentMode, VisitOutcome
@@ -211,6 +212,12 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
         ],
     )
     _build_orders(tenant)
+    tenant.webhook_endpoint = WebhookEndpoint.objects.create(
+        organization=org, url=f"https://hooks.example.com/{slug}", secret=f"whsec_{slug}"
+    )
+    tenant.webhook_delivery = WebhookDelivery.objects.create(
+        endpoint=tenant.webhook_endpoint, event=tenant.event, next_attempt_at=timezone.now()
+    )
     return tenant
 
 
@@ -1441,6 +1448,8 @@ ADMIN_OBJECTS: dict[str, str] = {
     "workorders.workorderevent": "event",
     "feedback.rating": "rating",
     "feedback.followup": "follow_up",
+    "webhooks.webhookendpoint": "webhook_endpoint",
+    "webhooks.webhookdelivery": "webhook_delivery",
 }
 # Rows that go with the admin objects above (inlines): they must not change either.
 INLINE_OBJECTS: dict[str, list[str]] = {
@@ -1460,6 +1469,7 @@ READ_ONLY_ADMINS = frozenset(
         "workorders.workorderevent",
         "dispatch.routeplan",
         "dispatch.dispatchattempt",
+        "webhooks.webhookdelivery",
     }
 )
 # Admins without an add form, and why (they are not in ADD_FORMS / ADD_TAMPER_CASES).
@@ -1470,6 +1480,7 @@ NO_ADD_FORM: dict[str, str] = {
     "dispatch.dispatchattempt": "read-only: attempts are written by the dispatch services",
     "feedback.rating": "only the customer rates, through rating_submit",
     "dispatch.routeplan": "read-only: plans are built by the solver (route_plan_build)",
+    "webhooks.webhookdelivery": "made from events by the webhooks consumer; replayed by an action",
     "dispatch.dispatchpolicy": "one per organisation: offered only while one of the admin's "
     "organisations has none (each tenant here has its policy; the change page edits it)",
 }
@@ -1577,6 +1588,10 @@ def test_read_only_admins_refuse_every_write_on_own_objects(world, label):
     assert (_order_state(world.a), _snapshot(obj)) == before
 
 
+# Admins whose rows reach their organisation through a relation (lookup prefix).
+TENANT_PREFIX: dict[str, str] = {"webhooks.webhookdelivery": "endpoint__"}
+
+
 def _own_pks(tenant: Tenant, label: str) -> list[int]:
     model_class = apps.get_model(label)
     if label == "accounts.organization":
@@ -1587,7 +1602,7 @@ def _own_pks(tenant: Tenant, label: str) -> list[int]:
             **{f"{prefix}service_organization": tenant.org}
         )
     else:
-        scope = Q(organization=tenant.org)
+        scope = Q(**{f"{TENANT_PREFIX.get(label, '')}organization": tenant.org})
     return sorted(model_class._default_manager.filter(scope).values_list("pk", flat=True))
 
 
@@ -1603,6 +1618,8 @@ def _tenant_filters(label: str, tenant: Tenant) -> list[dict[str, int]]:
         ]
     if label == "workorders.workorderevent":
         return [{"work_order__id__exact": tenant.work_order.pk}]
+    if label == "webhooks.webhookdelivery":
+        return [{"endpoint__id__exact": tenant.webhook_endpoint.pk}]
     return [{"organization__id__exact": tenant.org.pk}]
 
 
@@ -1820,7 +1837,16 @@ ADD_FORMS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
     },
 }
 
+ADD_FORMS["webhooks.webhookendpoint"] = lambda t: {
+    "organization": t.org.pk,
+    "url": "https://hooks.example.com/new",
+    "description": "ERP",
+    "event_types": '["status_changed"]',
+    "is_active": "on",
+}
+
 ADD_MODELS: dict[str, type[models.Model]] = {
+    "webhooks.webhookendpoint": WebhookEndpoint,
     "accounts.outlet": Outlet,
     "accounts.membership": Membership,
     "catalog.productcategory": ProductCategory,
@@ -1953,6 +1979,9 @@ ADD_TAMPER_CASES: list[AddTamper] = [
     AddTamper("follow-up of B's rating", "feedback.followup", lambda b: {"rating": b.rating.pk}),
     AddTamper(
         "follow-up for B's admin", "feedback.followup", lambda b: {"assignee": b.admin_user.pk}
+    ),
+    AddTamper(
+        "webhook endpoint in B", "webhooks.webhookendpoint", lambda b: {"organization": b.org.pk}
     ),
     AddTamper(
         "follow-up for B's technician",

@@ -38,7 +38,8 @@ class Command(BaseCommand):
 
             logins = demo_logins()
         worker = None
-        if not options["no_worker"] and settings.TASK_BACKEND == "database":
+        if not options["no_worker"] and settings.TASK_BACKEND != "immediate":
+            # One worker: background tasks plus the periodic scheduler (outbox sweeper ...).
             worker = subprocess.Popen([sys.executable, "-m", "shouhou", "worker"])
         url = f"http://{options['addrport']}"
         self.stdout.write(self.style.SUCCESS(f"\nShouhou is starting on {url}/"))

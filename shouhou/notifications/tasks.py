@@ -1,0 +1,50 @@
+"""Background tasks of the outbox: each takes ids and calls a service; safe to run twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from functools import partial
+
+from django.db import transaction
+from django_tasks import task
+
+from shouhou.notifications import services
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def deliver_event(event_id: int) -> dict[str, object]:
+    """Run every due consumer of one event; schedule its retry if one failed."""
+    report = services.event_deliver(event_id=event_id, worker_id=f"pid{os.getpid()}")
+    if report.retry_at is not None:
+        enqueue_event_delivery(event_id, run_after=report.retry_at)
+    return {"delivered": report.delivered, "failed": report.failed, "skipped": report.skipped}
+
+
+def enqueue_event_delivery(event_id: int, *, run_after: dt.datetime | None = None) -> None:
+    """Enqueue ``deliver_event`` (deferred when the backend can; else the sweeper retries)."""
+    scheduled = deliver_event
+    if run_after is not None:
+        if not deliver_event.get_backend().supports_defer:
+            return
+        scheduled = deliver_event.using(run_after=run_after)
+    scheduled.enqueue(event_id)
+
+
+def sweep_outbox() -> int:
+    """The sweeper job: hand back lost outbox work and enqueue it; how many it enqueued."""
+    report = services.outbox_sweep()
+    for event_id in sorted(report.enqueue):
+        # After commit: on PostgreSQL a worker could otherwise pick the task up before the
+        # rows the sweep just reset are visible to it.
+        transaction.on_commit(partial(enqueue_event_delivery, event_id))
+    if report.enqueue or report.leases_expired:
+        logger.info(
+            "Outbox sweep: %d re-enqueued, %d expired claims",
+            len(report.enqueue),
+            report.leases_expired,
+        )
+    return len(report.enqueue)

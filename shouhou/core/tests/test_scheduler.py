@@ -67,4 +67,9 @@ def test_a_failing_job_records_its_error_and_still_moves_on():
 
 
 def test_apps_register_the_sweepers_and_task_pruning():
-    assert {"outbox.sweep", "tasks.prune_results", "webhooks.sweep"} <= set(registered_jobs())
+    assert {
+        "outbox.sweep",
+        "tasks.prune_results",
+        "webhooks.sweep",
+        "dispatch.offers_expire",
+    } <= set(registered_jobs())

@@ -10,6 +10,7 @@ from shouhou.accounts.api.views import (
     TokenView,
 )
 from shouhou.catalog.api import views as catalog
+from shouhou.dispatch.api.views import DispatchViewSet
 from shouhou.workorders.api.views import WorkOrderViewSet
 
 router = DefaultRouter()
@@ -23,6 +24,7 @@ router.register("skills", catalog.SkillViewSet, basename="skill")
 router.register("fault-types", catalog.FaultTypeViewSet, basename="fault-type")
 router.register("price-items", catalog.PriceItemViewSet, basename="price-item")
 router.register("work-orders", WorkOrderViewSet, basename="work-order")
+router.register("dispatch", DispatchViewSet, basename="dispatch")
 
 app_name = "api"
 urlpatterns = [

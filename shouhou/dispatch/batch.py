@@ -36,9 +36,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from shouhou.dispatch.matching import Candidate, TechnicianPool, TravelTimeProvider, Weights, rank
 
@@ -84,6 +81,11 @@ def solve(
     price of leaving order ``o`` unassigned; the default (``unassigned_costs``) makes the solver
     assign as many orders as it can before it looks at scores.
     """
+    # SciPy loads in a few hundred milliseconds: only when a batch runs, not at every start.
+    from scipy.optimize import linear_sum_assignment
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
     order_index = np.asarray(order_index, dtype=np.int64)
     technician_index = np.asarray(technician_index, dtype=np.int64)
     cost = np.asarray(cost, dtype=np.float64)

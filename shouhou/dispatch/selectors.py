@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Min, Q
+from django.db.models import Case, Count, IntegerField, Min, Q, Value, When
 from django.utils import timezone
 
 from shouhou.dispatch.matching import Ranking, TechnicianPool, Weights, build_pool, rank
@@ -155,3 +155,105 @@ def explanation_for(*, work_order: Any, technician_id: int) -> dict[str, Any]:
         "excluded_by_constraints": True,
         "excluded": ranking.excluded,
     }
+
+
+# --- the dispatch board -----------------------------------------------------------------------
+
+# An order is "at risk" when its work has not started (accepted, assigned or scheduled), its
+# time window — the appointment if one is set, else the customer's preferred time — starts
+# within RISK_HORIZON or has already started, and no technician is on the way to it. "late":
+# the window has started; "soon": it starts within the horizon. Orders without any window are
+# never at risk by this rule (SLA clocks, issue 5, will cover them).
+RISK_HORIZON = dt.timedelta(hours=2)
+BOARD_STATUSES = ("accepted", "assigned", "scheduled")
+BOARD_LIMIT = 300  # orders per list on the board
+
+
+def order_risk(*, work_order: Any, at: dt.datetime, on_the_way: bool = False) -> str:
+    """ "late", "soon" or "" for one order (see RISK_HORIZON for the rule)."""
+    if work_order.status not in BOARD_STATUSES or on_the_way:
+        return ""
+    start = work_order.appointment_start or work_order.preferred_start
+    if start is None:
+        return ""
+    if start <= at:
+        return "late"
+    if start <= at + RISK_HORIZON:
+        return "soon"
+    return ""
+
+
+def dispatch_board(*, organization_id: int, at: dt.datetime | None = None) -> dict[str, Any]:
+    """What the board shows for one organisation: the orders waiting for a technician, the
+    orders at risk (with a technician but late or close and nobody on the way) and the network's
+    technicians with live status, position and today's load. Scoped: only orders the
+    organisation owns or serves, only technicians of its network."""
+    from shouhou.workorders.models import Visit, WorkOrder
+    from shouhou.workorders.services import serving_organization_ids
+
+    moment = at or timezone.now()
+    scoped = WorkOrder.objects.filter(
+        Q(organization_id=organization_id) | Q(service_organization_id=organization_id)
+    ).select_related("fault_type", "technician__user", "customer")
+    urgency = Case(
+        When(priority="urgent", then=Value(0)),
+        When(priority="high", then=Value(1)),
+        When(priority="normal", then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+    waiting = list(
+        scoped.filter(status="accepted", technician__isnull=True)
+        .annotate(urgency=urgency)
+        .order_by("urgency", "accepted_at", "pk")[:BOARD_LIMIT]
+    )
+    windowed = list(
+        scoped.filter(status__in=BOARD_STATUSES, technician__isnull=False)
+        .filter(
+            Q(appointment_start__lte=moment + RISK_HORIZON)
+            | Q(appointment_start__isnull=True, preferred_start__lte=moment + RISK_HORIZON)
+        )
+        .order_by("appointment_start", "preferred_start", "pk")[:BOARD_LIMIT]
+    )
+    on_the_way = set(
+        Visit.objects.filter(
+            work_order__in=[*waiting, *windowed], status__in=("en_route", "on_site")
+        ).values_list("work_order_id", flat=True)
+    )
+    risks = {
+        order.pk: order_risk(work_order=order, at=moment, on_the_way=order.pk in on_the_way)
+        for order in [*waiting, *windowed]
+    }
+    at_risk = [order for order in windowed if risks[order.pk]]
+    network = serving_organization_ids(_organization(organization_id))
+    pool = technician_pool(organization_ids=network, at=moment)
+    statuses = dict(Technician.objects.filter(pk__in=pool.ids.tolist()).values_list("pk", "status"))
+    technicians = [
+        {
+            "id": int(pool.ids[row]),
+            "name": pool.names[row],
+            "status": statuses.get(int(pool.ids[row]), TechnicianStatus.OFF_DUTY),
+            "status_label": str(
+                TechnicianStatus(statuses.get(int(pool.ids[row]), TechnicianStatus.OFF_DUTY)).label
+            ),
+            "on_shift": bool(pool.on_shift[row]),
+            "load": int(pool.load[row]),
+            "capacity": int(pool.capacity[row]),
+            "latitude": round(float(pool.latitudes[row]), 6),
+            "longitude": round(float(pool.longitudes[row]), 6),
+        }
+        for row in range(len(pool))
+    ]
+    return {
+        "at": moment,
+        "waiting": waiting,
+        "at_risk": at_risk,
+        "risks": risks,
+        "technicians": technicians,
+    }
+
+
+def _organization(organization_id: int) -> Any:
+    from shouhou.accounts.models import Organization
+
+    return Organization(pk=organization_id)

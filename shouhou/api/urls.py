@@ -10,7 +10,7 @@ from shouhou.accounts.api.views import (
     TokenView,
 )
 from shouhou.catalog.api import views as catalog
-from shouhou.dispatch.api.views import DispatchViewSet
+from shouhou.dispatch.api.views import DispatchBatchView, DispatchBoardView
 from shouhou.workorders.api.views import WorkOrderViewSet
 
 router = DefaultRouter()
@@ -24,11 +24,12 @@ router.register("skills", catalog.SkillViewSet, basename="skill")
 router.register("fault-types", catalog.FaultTypeViewSet, basename="fault-type")
 router.register("price-items", catalog.PriceItemViewSet, basename="price-item")
 router.register("work-orders", WorkOrderViewSet, basename="work-order")
-router.register("dispatch", DispatchViewSet, basename="dispatch")
 
 app_name = "api"
 urlpatterns = [
     path("auth/sms-codes/", SmsCodeRequestView.as_view(), name="sms-code-request"),
     path("auth/token/", TokenView.as_view(), name="token"),
+    path("dispatch/batch/", DispatchBatchView.as_view(), name="dispatch-batch"),
+    path("dispatch/board/", DispatchBoardView.as_view(), name="dispatch-board"),
     path("", include(router.urls)),
 ]

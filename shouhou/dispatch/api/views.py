@@ -11,11 +11,11 @@ from typing import Any
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, viewsets
-from rest_framework.decorators import action
+from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from shouhou.accounts.choices import CONSOLE_ROLES
 from shouhou.accounts.models import Organization
@@ -74,12 +74,15 @@ def _board_rows(board: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-class DispatchViewSet(viewsets.ViewSet):
-    """Dispatch for a whole organisation (the per-order suggestions are on work orders)."""
+class DispatchBatchView(APIView):
+    """POST /api/v1/dispatch/batch/ (the per-order suggestions are on work orders)."""
 
-    @extend_schema(request=io.OrganizationInput, responses=io.BatchResultSerializer)
-    @action(detail=False, methods=["post"])
-    def batch(self, request: Request) -> Response:
+    @extend_schema(
+        operation_id="dispatch_batch",
+        request=io.OrganizationInput,
+        responses=io.BatchResultSerializer,
+    )
+    def post(self, request: Request) -> Response:
         """Peak batch: give every waiting order (accepted, no technician, on site or remote)
         to the network's technicians in one min-cost matching that respects each technician's
         remaining capacity and every hard constraint. Each assignment is an event with its
@@ -95,7 +98,12 @@ class DispatchViewSet(viewsets.ViewSet):
         )
         return Response(io.BatchResultSerializer(result).data)
 
+
+class DispatchBoardView(APIView):
+    """GET /api/v1/dispatch/board/."""
+
     @extend_schema(
+        operation_id="dispatch_board",
         parameters=[
             OpenApiParameter(
                 "organization",
@@ -106,8 +114,7 @@ class DispatchViewSet(viewsets.ViewSet):
         ],
         responses=io.BoardSerializer,
     )
-    @action(detail=False, methods=["get"])
-    def board(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response:
         """The dispatch board's data: orders waiting for a technician and orders at risk
         (window started or within two hours, nobody on the way), the network's technicians
         with live status, position and today's load."""

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Min, Q, Value, When
 from django.utils import timezone
 
 from shouhou.dispatch.matching import Ranking, TechnicianPool, Weights, build_pool, rank
-from shouhou.dispatch.models import DispatchPolicy, Technician, TechnicianStatus
+from shouhou.dispatch.models import (
+    DayOff,
+    DispatchPolicy,
+    Shift,
+    Technician,
+    TechnicianSkill,
+    TechnicianStatus,
+)
 
 OPEN_STATUSES = ("assigned", "scheduled", "in_service")
 
@@ -33,26 +41,51 @@ def weights_for(organization_id: int) -> Weights:
 def technician_pool(*, organization_ids: set[int], at: dt.datetime | None = None) -> TechnicianPool:
     """Active technicians of these organisations as arrays, with their state at ``at``.
 
-    Five queries whatever the number of technicians: technicians with shifts, days off,
-    skills, today's load, first-time-fix history.
+    A fixed number of flat queries whatever the number of technicians (technicians, today's
+    shifts, days off, skills, today's load, first-time-fix history), read as plain values: no
+    model instances, because this runs on every suggestion and every assignment.
     """
+    from shouhou.core.phone import mask_phone
     from shouhou.workorders.models import Visit, WorkOrder
 
     moment = timezone.localtime(at or timezone.now())
     day, now_time, weekday = moment.date(), moment.time(), moment.weekday()
     technicians = list(
         Technician.objects.filter(organization_id__in=organization_ids, is_active=True)
-        .select_related("user")
-        .prefetch_related("shifts", "skill_levels__skill")
         .order_by("pk")
+        .values_list(
+            "pk",
+            "user__display_name",
+            "user__phone",
+            "home_latitude",
+            "home_longitude",
+            "last_latitude",
+            "last_longitude",
+            "service_radius_km",
+            "daily_capacity",
+            "rating_total",
+            "rating_count",
+            "status",
+        )
+    )
+    ids = [row[0] for row in technicians]
+    on_shift_now = set(
+        Shift.objects.filter(
+            technician_id__in=ids, weekday=weekday, starts_at__lte=now_time, ends_at__gt=now_time
+        ).values_list("technician_id", flat=True)
     )
     off_today = set(
-        Technician.objects.filter(
-            pk__in=[t.pk for t in technicians], days_off__day=day
-        ).values_list("pk", flat=True)
+        DayOff.objects.filter(technician_id__in=ids, day=day).values_list(
+            "technician_id", flat=True
+        )
     )
+    skills: dict[int, dict[str, int]] = defaultdict(dict)
+    for technician_id, code, level in TechnicianSkill.objects.filter(
+        technician_id__in=ids
+    ).values_list("technician_id", "skill__code", "level"):
+        skills[technician_id][code] = level
     load = dict(
-        WorkOrder.objects.filter(technician__in=technicians, status__in=OPEN_STATUSES)
+        WorkOrder.objects.filter(technician_id__in=ids, status__in=OPEN_STATUSES)
         .filter(Q(appointment_start__isnull=True) | Q(appointment_start__date=day))
         .values_list("technician")
         .annotate(n=Count("pk"))
@@ -61,49 +94,59 @@ def technician_pool(*, organization_ids: set[int], at: dt.datetime | None = None
     # First-time fix: of the orders a technician made the first visit to, how many were fixed
     # on that visit, per fault type.
     first_visits = (
-        Visit.objects.filter(technician__in=technicians, status="done")
+        Visit.objects.filter(technician_id__in=ids, status="done")
         .values("work_order")
         .annotate(first=Min("pk"))
         .values_list("first", flat=True)
     )
     history: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for technician_id, fault_code, outcome in Visit.objects.filter(
-        pk__in=list(first_visits), work_order__fault_type__isnull=False
+        pk__in=first_visits, work_order__fault_type__isnull=False
     ).values_list("technician_id", "work_order__fault_type__code", "outcome"):
         tally = history[technician_id][fault_code]
         tally[0] += outcome == "fixed"
         tally[1] += 1
     rows: list[dict[str, Any]] = []
-    for technician in technicians:
-        on_shift = technician.pk not in off_today and any(
-            shift.weekday == weekday and shift.starts_at <= now_time < shift.ends_at
-            for shift in technician.shifts.all()
-        )
-        home = (float(technician.home_latitude), float(technician.home_longitude))
+    for (
+        pk,
+        display_name,
+        phone,
+        home_latitude,
+        home_longitude,
+        last_latitude,
+        last_longitude,
+        radius_km,
+        capacity,
+        rating_total,
+        rating_count,
+        status,
+    ) in technicians:
+        home = (float(home_latitude), float(home_longitude))
         here = (
-            (float(technician.last_latitude), float(technician.last_longitude))
-            if technician.last_latitude is not None and technician.last_longitude is not None
+            (float(last_latitude), float(last_longitude))
+            if last_latitude is not None and last_longitude is not None
             else home
         )
         rows.append(
             {
-                "id": technician.pk,
-                "name": str(technician),
+                "id": pk,
+                # the same words as str(technician): the display name, else the masked number
+                "name": display_name or mask_phone(phone),
                 "latitude": here[0],
                 "longitude": here[1],
                 "home_latitude": home[0],
                 "home_longitude": home[1],
-                "radius_km": technician.service_radius_km,
-                "load": load.get(technician.pk, 0),
-                "capacity": technician.daily_capacity,
-                "rating": float(technician.rating) if technician.rating is not None else None,
-                "on_shift": on_shift,
-                "on_duty": technician.status != TechnicianStatus.OFF_DUTY,
-                "skills": {
-                    level.skill.code: level.level for level in technician.skill_levels.all()
-                },
+                "radius_km": radius_km,
+                "load": load.get(pk, 0),
+                "capacity": capacity,
+                "rating": float((rating_total / rating_count).quantize(Decimal("0.01")))
+                if rating_count
+                else None,
+                "on_shift": pk in on_shift_now and pk not in off_today,
+                "on_duty": status != TechnicianStatus.OFF_DUTY,
+                "skills": skills.get(pk, {}),
                 "first_time_fix": {
-                    code: fixed / total for code, (fixed, total) in history[technician.pk].items()
+                    code: fixed / total for code, (fixed, total) in history[pk].items()
                 },
             }
         )

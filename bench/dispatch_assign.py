@@ -21,7 +21,6 @@ run at night measures the same thing as one by day (``--now`` uses the real cloc
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import random
 import secrets
@@ -115,11 +114,7 @@ def run(db: str, orders: int, use_now: bool) -> None:
             organization_id__in=services.serving_organization_ids(organization), is_active=True
         ).count()
         local = timezone.localtime()
-        moment = (
-            local
-            if use_now
-            else local.replace(hour=10, minute=0, second=0, microsecond=0)
-        )
+        moment = local if use_now else local.replace(hour=10, minute=0, second=0, microsecond=0)
         rng = random.Random(2611)
         print(
             f"[{db}] {technicians} technicians in the network, {len(faults)} fault types with "

@@ -7,7 +7,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -256,3 +258,18 @@ def test_coordinates_decimal_are_json_numbers(scene, agent):
     body = api(agent).get("/api/v1/dispatch/board/").json()
     rows = {row["number"]: row for row in body["orders"]}
     assert rows[scene["waiting"].number]["latitude"] == 30.123456
+
+
+def test_board_queries_do_not_grow_with_orders_and_technicians(scene, agent, world):
+    client = signed_in(agent)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/console/dispatch/").status_code == 200
+        return len(queries)
+
+    before = count()
+    waiting(world.org, 4)
+    for n in range(3):
+        ready(TechnicianFactory(organization=world.org, user=person(20 + n)))
+    assert count() == before

@@ -162,18 +162,31 @@ def technician_suggestions(
 ) -> Ranking:
     """Ranked technicians of the order's network (or of ``organization_ids``, when the caller
     may only give the order to some of it) for this order, with the reasons."""
+    from shouhou.accounts.models import Organization
+    from shouhou.catalog.models import FaultType
     from shouhou.workorders.services import serving_organization_ids
 
     if organization_ids is None:
-        organization_ids = serving_organization_ids(work_order.organization)
+        # only the id is needed: no need to load the organisation row
+        organization_ids = serving_organization_ids(Organization(pk=work_order.organization_id))
     pool = technician_pool(organization_ids=organization_ids, at=at)
-    fault = work_order.fault_type
+    fault_code: str | None = None
+    required: list[str] = []
+    if work_order.fault_type_id is not None:
+        # the fault's code and its required skills' codes in one query
+        rows = list(
+            FaultType.objects.filter(pk=work_order.fault_type_id).values_list(
+                "code", "required_skills__code"
+            )
+        )
+        fault_code = rows[0][0] if rows else None
+        required = [code for _fault, code in rows if code is not None]
     return rank(
         pool,
         latitude=float(work_order.latitude) if work_order.latitude is not None else None,
         longitude=float(work_order.longitude) if work_order.longitude is not None else None,
-        required_skills=[skill.code for skill in fault.required_skills.all()] if fault else [],
-        fault_code=fault.code if fault else None,
+        required_skills=required,
+        fault_code=fault_code,
         priority=work_order.priority,
         weights=weights_for(work_order.organization_id),
         limit=limit,

@@ -511,11 +511,11 @@ def test_detail_query_count_does_not_grow_with_technicians_and_events(world, age
     before = count()
     add_technicians_and_notes(4)
     assert count() == before
-    # Pinned: the ranked suggestions add a fixed 8 queries here (the pool's technicians, their
-    # shifts, skill levels and skill tags, days off, today's load, first visits, the policy;
-    # one more for the fault's skills and one for first-visit history when there are any), and
-    # the assignable organisations are now looked up once instead of twice: 16 → 23.
-    assert before == 23
+    # Pinned: the ranked suggestions add a fixed number of flat queries here (the pool's
+    # technicians, today's shifts, days off, skill levels with their codes, today's load,
+    # first-visit history, the policy, the fault's code with its skills), and the assignable
+    # organisations are looked up once: 22.
+    assert before == 22
 
 
 def test_accept_with_triage_through_the_page(world, agent):

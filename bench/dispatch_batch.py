@@ -76,7 +76,7 @@ def main() -> None:
     remaining[~available] = 0
     step = np.float64(weights.load) / pool.capacity.astype(np.float64)
     unassigned = unassigned_costs(
-        len(orders), graph.cost, remaining, [order.priority for order in orders]
+        len(orders), graph.cost, remaining, [order.priority for order in orders], slot_step=step
     )
     build = time.perf_counter() - started
     arguments_for_solve = {

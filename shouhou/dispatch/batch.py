@@ -92,7 +92,7 @@ def solve(
     remaining = np.asarray(remaining, dtype=np.int64)
     steps = np.broadcast_to(np.asarray(slot_step, dtype=np.float64), remaining.shape)
     if unassigned_cost is None:
-        unassigned_cost = unassigned_costs(order_count, cost, remaining)
+        unassigned_cost = unassigned_costs(order_count, cost, remaining, slot_step=steps)
     unassigned = np.broadcast_to(np.asarray(unassigned_cost, dtype=np.float64), (order_count,))
     nothing = np.full(order_count, -1, dtype=np.int64)
     if order_count == 0:
@@ -162,14 +162,19 @@ def unassigned_costs(
     cost: npt.NDArray[np.float64],
     remaining: npt.NDArray[np.int64],
     priorities: Sequence[str] | None = None,
+    slot_step: npt.NDArray[np.float64] | float = 0.0,
 ) -> npt.NDArray[np.float64]:
     """The price of leaving each order unassigned: more than any chain of real edges can cost
     (so one more assigned order always wins), times the priority's stake (so at equal counts an
     urgent order is served before a normal one)."""
-    largest = float(np.max(cost)) if np.size(cost) else 0.0
-    # Any alternating path changes at most order_count edges, each worth at most `largest`
-    # plus its slot steps (bounded by largest as well when steps are load terms ≤ 1).
-    base = (max(largest, 0.0) + 2.0) * (order_count + 1)
+    # The dearest real edge: its score plus the steps of the last slot it could take.
+    largest = float(np.max(np.abs(cost))) if np.size(cost) else 0.0
+    steps = np.broadcast_to(np.asarray(slot_step, dtype=np.float64), np.shape(remaining))
+    slots = np.minimum(np.maximum(np.asarray(remaining) - 1, 0), max(order_count - 1, 0))
+    extra = float(np.max(np.abs(steps) * slots)) if np.size(slots) else 0.0
+    # An augmenting path that serves one more order swaps at most order_count real edges, so
+    # it changes the real cost by less than (order_count + 1) × the dearest edge.
+    base = (largest + extra + 1.0) * (order_count + 1)
     stakes = np.ones(order_count, dtype=np.float64)
     if priorities is not None:
         stakes = np.array([PRIORITY_STAKE.get(p, 1.0) for p in priorities], dtype=np.float64)
@@ -315,7 +320,11 @@ def plan_batch(
         remaining=remaining,
         slot_step=step,
         unassigned_cost=unassigned_costs(
-            len(orders), graph.cost, remaining, [order.priority for order in orders]
+            len(orders),
+            graph.cost,
+            remaining,
+            [order.priority for order in orders],
+            slot_step=step,
         ),
         method=method,
     )

@@ -224,3 +224,10 @@ def test_sparse_and_dense_agree_on_a_larger_random_batch():
         sparse.assignment.technician[sparse.assignment.technician >= 0], minlength=len(pool)
     )
     assert (per_technician <= (pool.capacity - pool.load)).all()
+
+
+def test_default_unassigned_cost_outweighs_even_steep_slot_steps():
+    # both orders can only use technician 0, whose second job costs 100 more: still served
+    result = run(2, [(0, 0, 0.1), (1, 0, 0.1)], [2], [100.0])
+    assert result.assigned_count == 2
+    assert result.cost == pytest.approx(100.2)

@@ -273,3 +273,22 @@ def test_board_queries_do_not_grow_with_orders_and_technicians(scene, agent, wor
     for n in range(3):
         ready(TechnicianFactory(organization=world.org, user=person(20 + n)))
     assert count() == before
+
+
+def test_without_javascript_the_panel_opens_and_assigning_redirects_back(scene, agent):
+    client = signed_in(agent)
+    order = scene["waiting"]
+    # the order link without htmx lands on the board with the panel open
+    answer = client.get(f"/console/dispatch/orders/{order.number}/")
+    assert answer.status_code == 302
+    assert answer["Location"] == f"/console/dispatch/?order={order.number}"
+    page = client.get(answer["Location"]).content.decode()
+    assert f'data-panel="{order.number}"' in page
+    assert f'data-suggestion="{scene["tom"].pk}"' in page
+    # a plain form post assigns and comes back to the board
+    answer = client.post(
+        f"/console/dispatch/orders/{order.number}/assign/", {"technician": scene["tom"].pk}
+    )
+    assert answer.status_code == 302
+    order.refresh_from_db()
+    assert order.technician_id == scene["tom"].pk

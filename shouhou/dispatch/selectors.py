@@ -7,7 +7,19 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Min, Q, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from shouhou.dispatch.matching import Ranking, TechnicianPool, Weights, build_pool, rank
@@ -41,17 +53,38 @@ def weights_for(organization_id: int) -> Weights:
 def technician_pool(*, organization_ids: set[int], at: dt.datetime | None = None) -> TechnicianPool:
     """Active technicians of these organisations as arrays, with their state at ``at``.
 
-    A fixed number of flat queries whatever the number of technicians (technicians, today's
-    shifts, days off, skills, today's load, first-time-fix history), read as plain values: no
-    model instances, because this runs on every suggestion and every assignment.
+    Three flat queries whatever the number of technicians (technicians with today's shift, day
+    off and load; skills; first-time-fix history), read as plain values: no model instances
+    and few round trips, because this runs on every suggestion and every assignment.
     """
     from shouhou.core.phone import mask_phone
     from shouhou.workorders.models import Visit, WorkOrder
 
     moment = timezone.localtime(at or timezone.now())
     day, now_time, weekday = moment.date(), moment.time(), moment.weekday()
+    # Shift, day off and today's load ride along as subqueries: one round trip for the state
+    # that changes during the day.
+    todays_load = (
+        WorkOrder.objects.filter(technician=OuterRef("pk"), status__in=OPEN_STATUSES)
+        .filter(Q(appointment_start__isnull=True) | Q(appointment_start__date=day))
+        .values("technician")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     technicians = list(
         Technician.objects.filter(organization_id__in=organization_ids, is_active=True)
+        .annotate(
+            on_shift_now=Exists(
+                Shift.objects.filter(
+                    technician=OuterRef("pk"),
+                    weekday=weekday,
+                    starts_at__lte=now_time,
+                    ends_at__gt=now_time,
+                )
+            ),
+            off_today=Exists(DayOff.objects.filter(technician=OuterRef("pk"), day=day)),
+            todays_load=Coalesce(Subquery(todays_load), 0),
+        )
         .order_by("pk")
         .values_list(
             "pk",
@@ -66,31 +99,17 @@ def technician_pool(*, organization_ids: set[int], at: dt.datetime | None = None
             "rating_total",
             "rating_count",
             "status",
+            "on_shift_now",
+            "off_today",
+            "todays_load",
         )
     )
     ids = [row[0] for row in technicians]
-    on_shift_now = set(
-        Shift.objects.filter(
-            technician_id__in=ids, weekday=weekday, starts_at__lte=now_time, ends_at__gt=now_time
-        ).values_list("technician_id", flat=True)
-    )
-    off_today = set(
-        DayOff.objects.filter(technician_id__in=ids, day=day).values_list(
-            "technician_id", flat=True
-        )
-    )
     skills: dict[int, dict[str, int]] = defaultdict(dict)
     for technician_id, code, level in TechnicianSkill.objects.filter(
         technician_id__in=ids
     ).values_list("technician_id", "skill__code", "level"):
         skills[technician_id][code] = level
-    load = dict(
-        WorkOrder.objects.filter(technician_id__in=ids, status__in=OPEN_STATUSES)
-        .filter(Q(appointment_start__isnull=True) | Q(appointment_start__date=day))
-        .values_list("technician")
-        .annotate(n=Count("pk"))
-        .values_list("technician", "n")
-    )
     # First-time fix: of the orders a technician made the first visit to, how many were fixed
     # on that visit, per fault type.
     first_visits = (
@@ -120,6 +139,9 @@ def technician_pool(*, organization_ids: set[int], at: dt.datetime | None = None
         rating_total,
         rating_count,
         status,
+        on_shift_now,
+        off_today,
+        todays_load,
     ) in technicians:
         home = (float(home_latitude), float(home_longitude))
         here = (
@@ -137,12 +159,12 @@ def technician_pool(*, organization_ids: set[int], at: dt.datetime | None = None
                 "home_latitude": home[0],
                 "home_longitude": home[1],
                 "radius_km": radius_km,
-                "load": load.get(pk, 0),
+                "load": todays_load,
                 "capacity": capacity,
                 "rating": float((rating_total / rating_count).quantize(Decimal("0.01")))
                 if rating_count
                 else None,
-                "on_shift": pk in on_shift_now and pk not in off_today,
+                "on_shift": bool(on_shift_now) and not off_today,
                 "on_duty": status != TechnicianStatus.OFF_DUTY,
                 "skills": skills.get(pk, {}),
                 "first_time_fix": {

@@ -512,10 +512,10 @@ def test_detail_query_count_does_not_grow_with_technicians_and_events(world, age
     add_technicians_and_notes(4)
     assert count() == before
     # Pinned: the ranked suggestions add a fixed number of flat queries here (the pool's
-    # technicians, today's shifts, days off, skill levels with their codes, today's load,
-    # first-visit history, the policy, the fault's code with its skills), and the assignable
-    # organisations are looked up once: 22.
-    assert before == 22
+    # technicians with today's shift, day off and load; skill levels with their codes;
+    # first-visit history; the policy; the fault's code with its skills), and the assignable
+    # organisations are looked up once: 19.
+    assert before == 19
 
 
 def test_accept_with_triage_through_the_page(world, agent):

@@ -12,6 +12,7 @@ from shouhou.accounts.api.views import (
 from shouhou.catalog.api import views as catalog
 from shouhou.dispatch.api import routes as dispatch_routes
 from shouhou.dispatch.api import views as dispatch
+from shouhou.dispatch.api.board import DispatchBatchView, DispatchBoardView
 from shouhou.workorders.api.views import WorkOrderViewSet
 
 router = DefaultRouter()
@@ -47,5 +48,7 @@ urlpatterns = [
         dispatch.SuccessRateView.as_view(),
         name="dispatch-success-rate",
     ),
+    path("dispatch/batch/", DispatchBatchView.as_view(), name="dispatch-batch"),
+    path("dispatch/board/", DispatchBoardView.as_view(), name="dispatch-board"),
     path("", include(router.urls)),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from shouhou.dispatch import views
+from shouhou.dispatch import views_technician as views
 
 urlpatterns = [
     path("offers/", views.offer_list, name="offers"),

@@ -399,8 +399,12 @@ def slot_book(*, work_order: WorkOrder, start: dt.datetime) -> SlotBooking:
     the order's previous bay, all in one transaction. Booking the slot the order already holds
     changes nothing. Refuses orders that are not carry-in/mail-in or have no outlet.
     """
-    locked = WorkOrder.objects.select_for_update().select_related("outlet").get(pk=work_order.pk)
-    outlet = locked.outlet
+    locked = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+    outlet = (
+        Outlet.objects.prefetch_related("opening_hours").filter(pk=locked.outlet_id).first()
+        if locked.outlet_id is not None
+        else None
+    )
     if locked.fulfilment_mode not in OUTLET_MODES or outlet is None:
         raise SlotUnavailable(_("Only orders brought or sent to an outlet book outlet slots."))
     end = _check_outlet_slot(outlet, start)

@@ -10,6 +10,7 @@ from shouhou.accounts.api.views import (
     TokenView,
 )
 from shouhou.catalog.api import views as catalog
+from shouhou.dispatch import api as dispatch
 from shouhou.workorders.api.views import WorkOrderViewSet
 
 router = DefaultRouter()
@@ -23,10 +24,23 @@ router.register("skills", catalog.SkillViewSet, basename="skill")
 router.register("fault-types", catalog.FaultTypeViewSet, basename="fault-type")
 router.register("price-items", catalog.PriceItemViewSet, basename="price-item")
 router.register("work-orders", WorkOrderViewSet, basename="work-order")
+router.register("slot-bookings", dispatch.SlotBookingViewSet, basename="slot-booking")
 
 app_name = "api"
 urlpatterns = [
     path("auth/sms-codes/", SmsCodeRequestView.as_view(), name="sms-code-request"),
     path("auth/token/", TokenView.as_view(), name="token"),
+    path("outlet-matches/", dispatch.OutletMatchView.as_view(), name="outlet-matches"),
+    path("outlets/<int:pk>/slots/", dispatch.OutletSlotsView.as_view(), name="outlet-slots"),
+    path(
+        "work-orders/<str:number>/slots/",
+        dispatch.WorkOrderSlotsView.as_view(),
+        name="work-order-slots",
+    ),
+    path(
+        "work-orders/<str:number>/book-slot/",
+        dispatch.WorkOrderBookSlotView.as_view(),
+        name="work-order-book-slot",
+    ),
     path("", include(router.urls)),
 ]

@@ -98,7 +98,9 @@ class BookSlotInput(serializers.Serializer[Any]):
 
 
 class SlotBookingSerializer(serializers.ModelSerializer[SlotBooking]):
-    work_order = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    work_order: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True
+    )
 
     class Meta:
         model = SlotBooking
@@ -275,6 +277,4 @@ class SlotBookingViewSet(viewsets.ReadOnlyModelViewSet[SlotBooking]):
         queryset = SlotBooking.objects.select_related("work_order").order_by("start", "pk")
         if sees_everything(self.request.user):
             return queryset
-        return queryset.filter(
-            outlet__organization_id__in=organization_ids_for(self.request.user)
-        )
+        return queryset.filter(outlet__organization_id__in=organization_ids_for(self.request.user))

@@ -223,6 +223,8 @@ def visit_windows(
     for technician_id_, start, end, job_lat, job_lng in appointments.values_list(
         "technician_id", "appointment_start", "appointment_end", "latitude", "longitude"
     ):
+        if start is None or end is None:  # excluded by the filter; narrows the type
+            continue
         calendar = calendars[technician_id_]
         calendar.busy.append(
             (
@@ -379,9 +381,9 @@ def _take_bay(outlet: Outlet, start: dt.datetime, end: dt.datetime) -> OutletSlo
         [OutletSlot(outlet=outlet, start=start, end=end, capacity=outlet.service_bays)],
         ignore_conflicts=True,
     )
-    taken = OutletSlot.objects.filter(
-        outlet=outlet, start=start, booked__lt=F("capacity")
-    ).update(booked=F("booked") + 1)
+    taken = OutletSlot.objects.filter(outlet=outlet, start=start, booked__lt=F("capacity")).update(
+        booked=F("booked") + 1
+    )
     if not taken:
         raise SlotFull()
     return OutletSlot.objects.get(outlet=outlet, start=start)

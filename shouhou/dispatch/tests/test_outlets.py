@@ -62,9 +62,7 @@ def catalog(org_a):
     }
 
 
-def test_only_outlets_serving_the_category_and_authorised_for_the_brand_are_offered(
-    org_a, catalog
-):
+def test_only_outlets_serving_the_category_and_authorised_for_the_brand_are_offered(org_a, catalog):
     # given
     c = catalog
     near = _outlet(org_a, "近", km_north=1, categories=[c["smartphone"]], brands=[c["huawei"]])
@@ -88,8 +86,9 @@ def test_only_outlets_serving_the_category_and_authorised_for_the_brand_are_offe
 
     # then
     assert [option.outlet for option in options] == [near, parent]
-    assert [option.distance_km for option in options] == [pytest.approx(1.0, abs=0.02)] + [
-        pytest.approx(3.0, abs=0.02)
+    assert [option.distance_km for option in options] == [
+        pytest.approx(1.0, abs=0.02),
+        pytest.approx(3.0, abs=0.02),
     ]
 
 

@@ -100,7 +100,9 @@ def engineer(org_a):
         home_latitude=Decimal(str(JOB[0])),
         home_longitude=Decimal(str(JOB[1])),
     )
-    Shift.objects.create(technician=technician, weekday=0, starts_at=dt.time(9), ends_at=dt.time(17))
+    Shift.objects.create(
+        technician=technician, weekday=0, starts_at=dt.time(9), ends_at=dt.time(17)
+    )
     return technician
 
 

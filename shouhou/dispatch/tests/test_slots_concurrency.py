@@ -42,9 +42,7 @@ def test_concurrent_bookings_never_overbook_a_slot():
         for _ in range(CUSTOMERS)
     ]
     today = timezone.localdate()
-    start = timezone.make_aware(
-        dt.datetime.combine(today + dt.timedelta(days=2), dt.time(10))
-    )
+    start = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=2), dt.time(10)))
     barrier = threading.Barrier(CUSTOMERS)
     won: list[int] = []
     refused: list[DomainError] = []
@@ -61,7 +59,7 @@ def test_concurrent_bookings_never_overbook_a_slot():
         except SlotFull as error:
             with lock:
                 refused.append(error)
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:  # reported by the assertion below
             with lock:
                 unexpected.append(error)
         finally:

@@ -12,7 +12,15 @@ from shouhou.accounts.choices import Role
 from shouhou.accounts.services import membership_grant, user_get_or_create_by_phone
 from shouhou.core.admin import TenantInline, TenantModelAdmin, admin_organization_ids
 from shouhou.core.phone import normalize_phone
-from shouhou.dispatch.models import DayOff, DispatchPolicy, Shift, Technician, TechnicianSkill
+from shouhou.dispatch.models import (
+    DayOff,
+    DispatchPolicy,
+    OutletSlot,
+    Shift,
+    SlotBooking,
+    Technician,
+    TechnicianSkill,
+)
 
 
 class TechnicianForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -141,3 +149,60 @@ class DispatchPolicyAdmin(TenantModelAdmin):
             return True
         ids = admin_organization_ids(request)
         return DispatchPolicy.objects.filter(organization_id__in=ids).count() < len(ids)
+
+
+class OutletSlotForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = OutletSlot
+        fields = ["capacity"]
+
+    def clean_capacity(self) -> int:
+        capacity: int = self.cleaned_data["capacity"]
+        if capacity < self.instance.booked:
+            raise forms.ValidationError(
+                _("%(booked)s bays are already booked in this slot; move those bookings first.")
+                % {"booked": self.instance.booked}
+            )
+        return capacity
+
+
+@admin.register(OutletSlot)
+class OutletSlotAdmin(TenantModelAdmin):
+    """Bay counters of outlet slots. Rows appear with the first booking; only the capacity
+    may be changed here (close a bay for one slot, or open one more), never below what is
+    booked. Bookings change only through the booking services."""
+
+    form = OutletSlotForm
+    list_display = ["outlet", "start", "end", "booked", "capacity"]
+    list_select_related = ["outlet"]
+    list_filter = ["outlet"]
+    date_hierarchy = "start"
+    readonly_fields = ["outlet", "start", "end", "booked"]
+    fields = ["outlet", "start", "end", "booked", "capacity"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SlotBooking)
+class SlotBookingAdmin(TenantModelAdmin):
+    """Which order holds a bay when (read-only: book, move and free through the services)."""
+
+    list_display = ["outlet", "start", "end", "work_order", "created_at"]
+    list_select_related = ["outlet", "work_order"]
+    list_filter = ["outlet"]
+    date_hierarchy = "start"
+    search_fields = ["work_order__number"]
+    readonly_fields = ["slot", "outlet", "work_order", "start", "end", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -172,10 +172,11 @@ class OutletSlotAdmin(TenantModelAdmin):
     may be changed here (close a bay for one slot, or open one more), never below what is
     booked. Bookings change only through the booking services."""
 
+    tenant_field = "outlet__organization"
     form = OutletSlotForm
     list_display = ["outlet", "start", "end", "booked", "capacity"]
     list_select_related = ["outlet"]
-    list_filter = ["outlet"]
+    search_fields = ["outlet__name", "outlet__code"]
     date_hierarchy = "start"
     readonly_fields = ["outlet", "start", "end", "booked"]
     fields = ["outlet", "start", "end", "booked", "capacity"]
@@ -191,11 +192,11 @@ class OutletSlotAdmin(TenantModelAdmin):
 class SlotBookingAdmin(TenantModelAdmin):
     """Which order holds a bay when (read-only: book, move and free through the services)."""
 
+    tenant_field = "outlet__organization"
     list_display = ["outlet", "start", "end", "work_order", "created_at"]
     list_select_related = ["outlet", "work_order"]
-    list_filter = ["outlet"]
     date_hierarchy = "start"
-    search_fields = ["work_order__number"]
+    search_fields = ["work_order__number", "outlet__name", "outlet__code"]
     readonly_fields = ["slot", "outlet", "work_order", "start", "end", "created_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

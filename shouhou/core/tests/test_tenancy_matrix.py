@@ -34,6 +34,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from shouhou.accounts.models import Membership, OpeningHours, Organization, Outlet, User
@@ -68,7 +69,15 @@ from shouhou.core.testing.factories import (
     UserFactory,
 )
 from shouhou.customers.models import Address, Customer
-from shouhou.dispatch.models import DayOff, DispatchPolicy, Shift, Technician, TechnicianSkill
+from shouhou.dispatch.models import (
+    DayOff,
+    DispatchPolicy,
+    OutletSlot,
+    Shift,
+    SlotBooking,
+    Technician,
+    TechnicianSkill,
+)
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
 from shouhou.workorders import services
@@ -196,6 +205,22 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
         ],
     )
     _build_orders(tenant)
+    # A bay of the outlet held by the tenant's order (rows for the slot admins).
+    slot_start = timezone.make_aware(dt.datetime(2030, 1, 7, 10))
+    tenant.outlet_slot = OutletSlot.objects.create(
+        outlet=outlet,
+        start=slot_start,
+        end=slot_start + dt.timedelta(hours=1),
+        capacity=outlet.service_bays,
+        booked=1,
+    )
+    tenant.slot_booking = SlotBooking.objects.create(
+        slot=tenant.outlet_slot,
+        outlet=outlet,
+        work_order=tenant.work_order,
+        start=slot_start,
+        end=slot_start + dt.timedelta(hours=1),
+    )
     return tenant
 
 
@@ -1360,6 +1385,8 @@ ADMIN_OBJECTS: dict[str, str] = {
     "customers.customer": "customer",
     "dispatch.technician": "technician",
     "dispatch.dispatchpolicy": "dispatch_policy",
+    "dispatch.outletslot": "outlet_slot",
+    "dispatch.slotbooking": "slot_booking",
     "workorders.workorder": "work_order",
     "workorders.workorderevent": "event",
     "feedback.rating": "rating",
@@ -1376,7 +1403,13 @@ INLINE_OBJECTS: dict[str, list[str]] = {
 # Admins for looking only: every change of an order is a service call that records an event, so
 # nobody (A's admin included) adds, changes or deletes orders or events in the admin. Their
 # change page opens read-only; their delete page and any POST answer 403.
-READ_ONLY_ADMINS = frozenset({"workorders.workorder", "workorders.workorderevent"})
+READ_ONLY_ADMINS = frozenset(
+    {"workorders.workorder", "workorders.workorderevent", "dispatch.slotbooking"}
+)
+# Admins whose rows are never deleted by hand: a slot's bay counter must match its bookings.
+NO_DELETE_ADMINS = frozenset({"dispatch.outletslot"})
+# Admins of rows that belong to an organisation through their outlet.
+VIA_OUTLET = frozenset({"dispatch.outletslot", "dispatch.slotbooking"})
 # Admins without an add form, and why (they are not in ADD_FORMS / ADD_TAMPER_CASES).
 NO_ADD_FORM: dict[str, str] = {
     "accounts.organization": "a platform task",
@@ -1385,6 +1418,8 @@ NO_ADD_FORM: dict[str, str] = {
     "feedback.rating": "only the customer rates, through rating_submit",
     "dispatch.dispatchpolicy": "one per organisation: offered only while one of the admin's "
     "organisations has none (each tenant here has its policy; the change page edits it)",
+    "dispatch.outletslot": "counters appear with the first booking (slot_book)",
+    "dispatch.slotbooking": "read-only: bays are booked through the booking services",
 }
 # Admins scoped to orders the organisation owns OR serves (lookup prefix to the order).
 OWNED_OR_SERVED: dict[str, str] = {
@@ -1464,7 +1499,7 @@ def test_admin_pages_of_own_object_open(world, label, page):
     # then it opens; deleting her own organisation is a platform task, and orders and their
     # events are for looking only (their change page opens read-only)
     refused = (label, page) == ("accounts.organization", "delete") or (
-        label in READ_ONLY_ADMINS and page == "delete"
+        label in READ_ONLY_ADMINS | NO_DELETE_ADMINS and page == "delete"
     )
     assert response.status_code == (403 if refused else 200)
     # and nothing of B is on it (no choice of a select, no inline row, no history entry)
@@ -1499,6 +1534,8 @@ def _own_pks(tenant: Tenant, label: str) -> list[int]:
         scope = Q(**{f"{prefix}organization": tenant.org}) | Q(
             **{f"{prefix}service_organization": tenant.org}
         )
+    elif label in VIA_OUTLET:
+        scope = Q(outlet__organization=tenant.org)
     else:
         scope = Q(organization=tenant.org)
     return sorted(model_class._default_manager.filter(scope).values_list("pk", flat=True))
@@ -1516,6 +1553,8 @@ def _tenant_filters(label: str, tenant: Tenant) -> list[dict[str, int]]:
         ]
     if label == "workorders.workorderevent":
         return [{"work_order__id__exact": tenant.work_order.pk}]
+    if label in VIA_OUTLET:
+        return [{"outlet__id__exact": tenant.outlet.pk}]
     return [{"organization__id__exact": tenant.org.pk}]
 
 

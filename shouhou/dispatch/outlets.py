@@ -4,10 +4,11 @@ distance, with what the customer compares (price, rating, open now or when it ne
 Hard rules exclude an outlet: inactive, outside the order's network, not serving the product's
 category (an outlet serving 手机 serves 智能手机 and the other way round — the category's
 ancestors and descendants count), not authorised for its brand (a product model brings its
-brand and category), or never open. The rest are ordered by straight-line distance from the
-customer (NumPy, one vectorised pass), then by rating; without a position, by rating then
-name. The price is the network's price-list estimate for the fault (the same at every outlet
-of the network, since the network owns the price list).
+brand and category), or with opening hours recorded but none in the coming week (an outlet
+without any hours recorded is offered, marked "call for the hours"). The rest are ordered by
+straight-line distance from the customer (NumPy, one vectorised pass), then by rating;
+without a position, by rating then name. The price is the network's price-list estimate for
+the fault (the same at every outlet of the network, since the network owns the price list).
 """
 
 from __future__ import annotations
@@ -145,9 +146,10 @@ def outlet_options(
             continue
         if brand is not None and brand.pk not in {b.pk for b in outlet.authorised_brands.all()}:
             continue
-        is_open, closes, next_opening = opening_state(outlet.opening_hours.all(), moment)
-        if not is_open and next_opening is None:
-            continue  # never open in the coming week: nothing to offer
+        hours = outlet.opening_hours.all()
+        is_open, closes, next_opening = opening_state(hours, moment)
+        if hours and not is_open and next_opening is None:
+            continue  # hours recorded, but none in the coming week
         if open_now and not is_open:
             continue
         eligible.append((outlet, is_open, closes, next_opening))

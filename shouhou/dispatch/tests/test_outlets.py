@@ -132,11 +132,11 @@ def test_without_a_position_the_best_rated_comes_first(org_a, catalog):
 
 
 def test_open_now_and_next_opening_follow_the_opening_hours(org_a, catalog):
-    # given: open on Mondays, open only on Tuesdays, and never open
+    # given: open on Mondays, open only on Tuesdays, and no hours recorded
     c = catalog
     monday = _outlet(org_a, "周一", categories=[c["phone"]], weekdays=[0])
     tuesday = _outlet(org_a, "周二", km_north=1, categories=[c["phone"]], weekdays=[1])
-    _outlet(org_a, "从不", categories=[c["phone"]], weekdays=[])
+    no_hours = _outlet(org_a, "没登记", km_north=2, categories=[c["phone"]], weekdays=[])
 
     # when
     options = outlet_options(
@@ -152,7 +152,8 @@ def test_open_now_and_next_opening_follow_the_opening_hours(org_a, catalog):
     )
 
     # then
-    assert [option.outlet for option in options] == [monday, tuesday]
+    assert [option.outlet for option in options] == [monday, tuesday, no_hours]
+    assert (options[2].is_open_now, options[2].next_opening) == (False, None)
     assert options[0].is_open_now is True
     assert options[0].closes_at == timezone.make_aware(dt.datetime(2030, 1, 7, 18, 0))
     assert options[0].next_opening is None

@@ -16,7 +16,7 @@
     if (!("geolocation" in navigator) || button.getAttribute("data-ready") === "1") return;
     button.setAttribute("data-ready", "1");
     var form = button.form;
-    var status = document.getElementById("geo-status");
+    var status = document.getElementById(button.getAttribute("data-status") || "geo-status");
     button.hidden = false;
     button.addEventListener("click", function () {
       if (status) status.textContent = button.getAttribute("data-locating");
@@ -24,6 +24,8 @@
         function (position) {
           form.querySelector('[name="latitude"]').value = position.coords.latitude.toFixed(6);
           form.querySelector('[name="longitude"]').value = position.coords.longitude.toFixed(6);
+          // Let the outlet list re-rank by distance.
+          form.querySelector('[name="latitude"]').dispatchEvent(new Event("change", { bubbles: true }));
           if (status) status.textContent = button.getAttribute("data-located");
         },
         function () {

@@ -12,16 +12,21 @@ from shouhou.core.testing.factories import OpeningHoursFactory, OutletFactory
 from shouhou.dispatch.models import OutletSlot, SlotBooking
 from shouhou.dispatch.slots import slot_book
 from shouhou.workorders.models import WorkOrder
-from shouhou.workorders.tests.test_customer_pages import (  # noqa: F401 - fixtures
-    _media,
+from shouhou.workorders.tests.test_customer_pages import (
+    _media,  # noqa: F401 - autouse fixture
     counts,
     intake_data,
     make_order,
     request_code,
-    web,
 )
+from shouhou.workorders.tests.test_customer_pages import english
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(client):
+    return english(client)
 
 
 def next_monday_at(hour: int) -> dt.datetime:

@@ -15,11 +15,11 @@ from shouhou.workorders.models import WorkOrder
 from shouhou.workorders.tests.test_customer_pages import (
     _media,  # noqa: F401 - autouse fixture
     counts,
+    english,
     intake_data,
     make_order,
     request_code,
 )
-from shouhou.workorders.tests.test_customer_pages import english
 
 pytestmark = pytest.mark.django_db
 
@@ -162,9 +162,7 @@ def test_carry_in_report_needs_a_time(world, web, shops, django_capture_on_commi
 
     answer = web.post(
         "/report/org-a/",
-        intake_data(
-            world, code=code, fulfilment_mode="carry_in", outlet=shops["near"].pk, date=""
-        ),
+        intake_data(world, code=code, fulfilment_mode="carry_in", outlet=shops["near"].pk, date=""),
     )
 
     assert answer.status_code == 400

@@ -4,7 +4,8 @@ distance, with what the customer compares (price, rating, open now or when it ne
 Hard rules exclude an outlet: inactive, outside the order's network, not serving the product's
 category (an outlet serving 手机 serves 智能手机 and the other way round — the category's
 ancestors and descendants count), not authorised for its brand (a product model brings its
-brand and category), or with opening hours recorded but none in the coming week (an outlet
+brand and category) — an outlet with no categories recorded serves every category, one with
+no brands recorded is a multi-brand shop; once any is recorded it restricts — or with opening hours recorded but none in the coming week (an outlet
 without any hours recorded is offered, marked "call for the hours"). The rest are ordered by
 straight-line distance from the customer (NumPy, one vectorised pass), then by rating;
 without a position, by rating then name. The price is the network's price-list estimate for
@@ -140,11 +141,11 @@ def outlet_options(
     wanted_categories = category_match_ids(category) if category is not None else None
     eligible: list[tuple[Outlet, bool, dt.datetime | None, dt.datetime | None]] = []
     for outlet in outlets.order_by("pk"):
-        if wanted_categories is not None and not wanted_categories & {
-            c.pk for c in outlet.categories.all()
-        }:
+        served = {c.pk for c in outlet.categories.all()}
+        if wanted_categories is not None and served and not wanted_categories & served:
             continue
-        if brand is not None and brand.pk not in {b.pk for b in outlet.authorised_brands.all()}:
+        authorised = {b.pk for b in outlet.authorised_brands.all()}
+        if brand is not None and authorised and brand.pk not in authorised:
             continue
         hours = outlet.opening_hours.all()
         is_open, closes, next_opening = opening_state(hours, moment)

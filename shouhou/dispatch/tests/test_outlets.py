@@ -187,3 +187,11 @@ def test_every_option_carries_the_price_estimate_of_the_fault(org_a, catalog):
     )
 
     assert (option.price_low, option.price_high) == (Decimal("899.00"), Decimal("929.00"))
+
+
+def test_an_outlet_without_categories_or_brands_recorded_is_not_restricted(org_a, catalog):
+    general = _outlet(org_a, "综合店")
+
+    options = outlet_options(organization=org_a, product_model=catalog["model"], at=MONDAY_10)
+
+    assert [option.outlet for option in options] == [general]

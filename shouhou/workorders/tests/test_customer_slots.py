@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from shouhou.core.testing.factories import OpeningHoursFactory, OutletFactory
+from shouhou.core.testing.factories import BrandFactory, OpeningHoursFactory, OutletFactory
 from shouhou.dispatch.models import OutletSlot, SlotBooking
 from shouhou.dispatch.slots import slot_book
 from shouhou.workorders.models import WorkOrder
@@ -59,6 +59,7 @@ def shops(world):
         outlet.categories.add(model.category)
     near.authorised_brands.add(model.brand)
     far.authorised_brands.add(model.brand)
+    unauthorised.authorised_brands.add(BrandFactory(organization=world.org))
     return {"near": near, "far": far}
 
 

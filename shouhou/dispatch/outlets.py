@@ -4,12 +4,13 @@ distance, with what the customer compares (price, rating, open now or when it ne
 Hard rules exclude an outlet: inactive, outside the order's network, not serving the product's
 category (an outlet serving 手机 serves 智能手机 and the other way round — the category's
 ancestors and descendants count), not authorised for its brand (a product model brings its
-brand and category) — an outlet with no categories recorded serves every category, one with
-no brands recorded is a multi-brand shop; once any is recorded it restricts — or with opening hours recorded but none in the coming week (an outlet
-without any hours recorded is offered, marked "call for the hours"). The rest are ordered by
-straight-line distance from the customer (NumPy, one vectorised pass), then by rating;
-without a position, by rating then name. The price is the network's price-list estimate for
-the fault (the same at every outlet of the network, since the network owns the price list).
+brand and category), or with opening hours recorded but none in the coming week. An outlet
+with no categories recorded serves every category, one with no brands recorded is a
+multi-brand shop, one with no hours recorded is offered as "call for the hours": once any is
+recorded it restricts. The rest are ordered by straight-line distance from the customer
+(NumPy, one vectorised pass), then by rating; without a position, by rating then name. The
+price is the network's price-list estimate for the fault (the same at every outlet of the
+network, since the network owns the price list).
 """
 
 from __future__ import annotations

@@ -73,6 +73,13 @@
       form.addEventListener("change", function (event) {
         if (event.target.name === "fulfilment_mode") syncFulfilment(form);
       });
+      // 选择时间: a free engineer window fills the date and the two-hour slot.
+      form.addEventListener("click", function (event) {
+        var button = event.target.closest ? event.target.closest("[data-fill-date]") : null;
+        if (!button) return;
+        form.querySelector('[name="date"]').value = button.getAttribute("data-fill-date");
+        form.querySelector('[name="slot"]').value = button.getAttribute("data-fill-slot");
+      });
     });
     root.querySelectorAll("[data-geolocate]").forEach(setUpGeolocation);
     root.querySelectorAll("form[data-submit-once]").forEach(function (form) {

@@ -201,3 +201,24 @@ def test_moving_into_a_full_slot_keeps_the_old_time(world, web, customer, shops)
 
     assert answer.status_code == 409
     assert SlotBooking.objects.get(work_order=mine).start == next_monday_at(10)
+
+
+def test_the_report_form_shows_when_engineers_are_free(world, web):
+    from shouhou.dispatch.models import DayOff, Shift
+
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    for weekday in range(7):
+        Shift.objects.create(
+            technician=world.technician,
+            weekday=weekday,
+            starts_at=dt.time(9),
+            ends_at=dt.time(17),
+        )
+
+    html = web.get("/report/org-a/").content.decode()
+    DayOff.objects.create(technician=world.technician, day=tomorrow)
+    without = web.get("/report/org-a/").content.decode()
+
+    assert f'data-fill-date="{tomorrow.isoformat()}" data-fill-slot="10"' in html
+    assert f'data-fill-date="{tomorrow.isoformat()}" data-fill-slot="08"' not in html
+    assert f'data-fill-date="{tomorrow.isoformat()}"' not in without

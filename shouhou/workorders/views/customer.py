@@ -57,6 +57,7 @@ from shouhou.dispatch.slots import (
     available_slots,
     outlet_slots,
     slot_book,
+    visit_windows,
 )
 from shouhou.feedback.models import Rating
 from shouhou.feedback.services import rating_submit
@@ -341,6 +342,25 @@ def outlet_picker_context(organization: Organization, raw: Any) -> dict[str, Any
     }
 
 
+FREE_WINDOWS_SHOWN = 12
+
+
+def _free_windows(organization: Organization, raw: Any) -> list[Slot]:
+    """选择时间: the next two-hour windows in which an engineer who could do the job is free
+    (a hint for on-site service; the time stays a preference until dispatch confirms it)."""
+    latitude, longitude = _float(raw.get("latitude")), _float(raw.get("longitude"))
+    if latitude is None or longitude is None:
+        latitude = longitude = None
+    windows = visit_windows(
+        organization_ids=services.serving_organization_ids(organization),
+        latitude=latitude,
+        longitude=longitude,
+        fault_type=_pick(FaultType, organization, raw.get("fault_type")),
+        days=5,
+    )
+    return windows[:FREE_WINDOWS_SHOWN]
+
+
 @require_GET
 def report_outlets(request: HttpRequest, org_code: str) -> HttpResponse:
     """htmx: the outlet comparison (distance, price, rating, open now) and the free slots."""
@@ -376,6 +396,7 @@ def _render_intake(
         "sms_error": sms_error,
         "signed_in_phone": user.masked_phone if user is not None else "",
         **outlet_picker_context(organization, raw),
+        "free_windows": _free_windows(organization, raw),
     }
     return render(request, "workorders/customer/report.html", context, status=status)
 

@@ -54,6 +54,7 @@ def shops(org_a, org_b):
         outlet.categories.add(category)
     near.authorised_brands.add(brand)
     far.authorised_brands.add(brand)
+    unauthorised.authorised_brands.add(BrandFactory(organization=org_a))
     foreign = workshop(org_b, name="乙")
     return {
         "category": category,

@@ -28,6 +28,7 @@ from shouhou.dispatch.slots import (
     visit_windows,
 )
 from shouhou.workorders import services
+from shouhou.workorders.models import WorkOrder
 from shouhou.workorders.services import Actor
 
 pytestmark = pytest.mark.django_db
@@ -346,3 +347,27 @@ def test_on_site_booking_checks_the_technicians_window(org_a, agent, engineer):
 
     assert (result.appointment_start, result.appointment_end) == (at(monday, 10), at(monday, 12))
     assert SlotBooking.objects.count() == 0
+
+
+def test_customer_moves_an_on_site_visit_only_into_a_free_window(org_a, customer, engineer):
+    # given: the engineer's order at ten, and another job of theirs at two
+    monday = next_monday()
+    for hour in (10, 14):
+        WorkOrderFactory(
+            organization=org_a,
+            technician=engineer,
+            status="scheduled",
+            appointment_start=at(monday, hour),
+            appointment_end=at(monday, hour + 2),
+            latitude=Decimal(str(JOB[0])),
+            longitude=Decimal(str(JOB[1])),
+        )
+    mine = WorkOrder.objects.get(appointment_start=at(monday, 10))
+    actor = Actor(customer, "customer")
+
+    # when / then: two o'clock is taken, noon is free (its own ten o'clock does not count)
+    with pytest.raises(SlotUnavailable):
+        appointment_reschedule(work_order=mine, start=at(monday, 14), actor=actor)
+    moved = appointment_reschedule(work_order=mine, start=at(monday, 12), actor=actor)
+
+    assert (moved.appointment_start, moved.appointment_end) == (at(monday, 12), at(monday, 14))

@@ -304,6 +304,9 @@ def _float(value: Any) -> float | None:
     return number if -180 <= number <= 180 else None
 
 
+INTAKE_SLOT_DAYS = 4  # a phone screen of choices; the order page offers the whole week later
+
+
 def outlet_picker_context(organization: Organization, raw: Any) -> dict[str, Any]:
     """The ranked outlets for the product chosen so far (nearest first when the browser gave
     a position), and the free slots of the chosen outlet, for the carry-in part of 报修."""
@@ -337,7 +340,11 @@ def outlet_picker_context(organization: Organization, raw: Any) -> dict[str, Any
         "outlet_options": options,
         "selected_outlet": selected,
         "selected_slot": str(raw.get("slot_start") or ""),
-        "slot_days": slots_by_day(outlet_slots(outlet=outlet)) if outlet is not None else [],
+        "slot_days": (
+            slots_by_day(outlet_slots(outlet=outlet, days=INTAKE_SLOT_DAYS))
+            if outlet is not None
+            else []
+        ),
         "has_position": latitude is not None,
     }
 

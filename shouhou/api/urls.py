@@ -11,6 +11,7 @@ from shouhou.accounts.api.views import (
 )
 from shouhou.catalog.api import views as catalog
 from shouhou.dispatch.api import routes as dispatch_routes
+from shouhou.dispatch.api import slots as dispatch_slots
 from shouhou.dispatch.api import views as dispatch
 from shouhou.dispatch.api.board import DispatchBatchView, DispatchBoardView
 from shouhou.workorders.api.views import WorkOrderViewSet
@@ -28,6 +29,7 @@ router.register("price-items", catalog.PriceItemViewSet, basename="price-item")
 router.register("work-orders", WorkOrderViewSet, basename="work-order")
 router.register("offers", dispatch.OfferViewSet, basename="offer")
 router.register("pool", dispatch.PoolViewSet, basename="pool-job")
+router.register("slot-bookings", dispatch_slots.SlotBookingViewSet, basename="slot-booking")
 
 app_name = "api"
 urlpatterns = [
@@ -50,5 +52,17 @@ urlpatterns = [
     ),
     path("dispatch/batch/", DispatchBatchView.as_view(), name="dispatch-batch"),
     path("dispatch/board/", DispatchBoardView.as_view(), name="dispatch-board"),
+    path("outlet-matches/", dispatch_slots.OutletMatchView.as_view(), name="outlet-matches"),
+    path("outlets/<int:pk>/slots/", dispatch_slots.OutletSlotsView.as_view(), name="outlet-slots"),
+    path(
+        "work-orders/<str:number>/slots/",
+        dispatch_slots.WorkOrderSlotsView.as_view(),
+        name="work-order-slots",
+    ),
+    path(
+        "work-orders/<str:number>/book-slot/",
+        dispatch_slots.WorkOrderBookSlotView.as_view(),
+        name="work-order-book-slot",
+    ),
     path("", include(router.urls)),
 ]

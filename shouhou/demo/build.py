@@ -24,6 +24,7 @@ hours in the coming days).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import random
@@ -51,6 +52,7 @@ from shouhou.catalog.models import (
     ServiceType,
     SkillTag,
 )
+from shouhou.core.errors import DomainError
 from shouhou.customers.models import Address, Asset, Customer, add_months
 from shouhou.dispatch.models import (
     DispatchMode,
@@ -62,6 +64,7 @@ from shouhou.dispatch.models import (
     TechnicianStatus,
 )
 from shouhou.dispatch.services import technician_onboard
+from shouhou.dispatch.slots import slot_book
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
 from shouhou.workorders.choices import (
@@ -2756,9 +2759,15 @@ class _Orders:
     ) -> WorkOrder:
         assert window is not None and plan.technician is not None
         if self.mode == FulfilmentMode.CARRY_IN:
-            return workorder_schedule(
+            order = workorder_schedule(
                 work_order=order, actor=self.staff, start=window[0], end=window[1]
             )
+            # The drop-off takes a bay of the outlet's slot, so the workshops' slot lists show
+            # bays already booked. Times that are not one of the outlet's future slots (a
+            # window that started earlier today) simply hold no bay.
+            with contextlib.suppress(DomainError):
+                slot_book(work_order=order, start=window[0])
+            return order
         technician = plan.technician
         actor = Actor(user=technician.user, role="technician")
         order = workorder_accept_assignment(work_order=order, technician=technician, actor=actor)

@@ -17,9 +17,11 @@ from shouhou.dispatch.models import (
     DispatchAttempt,
     DispatchModeOverride,
     DispatchPolicy,
+    OutletSlot,
     RoutePlan,
     RouteStop,
     Shift,
+    SlotBooking,
     Technician,
     TechnicianSkill,
 )
@@ -255,6 +257,64 @@ class DispatchAttemptAdmin(TenantModelAdmin):
     list_select_related = ["work_order", "technician__user"]
     search_fields = ["work_order__number"]
     date_hierarchy = "offered_at"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OutletSlotForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = OutletSlot
+        fields = ["capacity"]
+
+    def clean_capacity(self) -> int:
+        capacity: int = self.cleaned_data["capacity"]
+        if capacity < self.instance.booked:
+            raise forms.ValidationError(
+                _("%(booked)s bays are already booked in this slot; move those bookings first.")
+                % {"booked": self.instance.booked}
+            )
+        return capacity
+
+
+@admin.register(OutletSlot)
+class OutletSlotAdmin(TenantModelAdmin):
+    """Bay counters of outlet slots. Rows appear with the first booking; only the capacity
+    may be changed here (close a bay for one slot, or open one more), never below what is
+    booked. Bookings change only through the booking services."""
+
+    tenant_field = "outlet__organization"
+    form = OutletSlotForm
+    list_display = ["outlet", "start", "end", "booked", "capacity"]
+    list_select_related = ["outlet"]
+    search_fields = ["outlet__name", "outlet__code"]
+    date_hierarchy = "start"
+    readonly_fields = ["outlet", "start", "end", "booked"]
+    fields = ["outlet", "start", "end", "booked", "capacity"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SlotBooking)
+class SlotBookingAdmin(TenantModelAdmin):
+    """Which order holds a bay when (read-only: book, move and free through the services)."""
+
+    tenant_field = "outlet__organization"
+    list_display = ["outlet", "start", "end", "work_order", "created_at"]
+    list_select_related = ["outlet", "work_order"]
+    date_hierarchy = "start"
+    search_fields = ["work_order__number", "outlet__name", "outlet__code"]
+    readonly_fields = ["slot", "outlet", "work_order", "start", "end", "created_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -478,3 +478,69 @@ class RouteStop(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} #{self.sequence}"
+
+
+class OutletSlot(models.Model):
+    """The bay counter of one appointment slot at an outlet (carry-in 到店 appointments).
+
+    Created on first booking with the outlet's service bays as its ``capacity``; ``booked`` is
+    changed only by a conditional ``UPDATE ... SET booked = booked + 1 WHERE booked <
+    capacity`` (``dispatch.slots``), so concurrent bookings can never overbook, and the check
+    constraint holds even if someone tries.
+    """
+
+    outlet = models.ForeignKey(
+        Outlet, on_delete=models.CASCADE, related_name="slots", verbose_name=_("outlet")
+    )
+    start = models.DateTimeField(_("starts at"))
+    end = models.DateTimeField(_("ends at"))
+    capacity = models.PositiveSmallIntegerField(_("bays"))
+    booked = models.PositiveSmallIntegerField(_("booked"), default=0)
+
+    class Meta:
+        verbose_name = _("outlet slot")
+        verbose_name_plural = _("outlet slots")
+        ordering = ["outlet", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["outlet", "start"], name="dispatch_outletslot_unique"),
+            models.CheckConstraint(
+                condition=Q(booked__lte=models.F("capacity")),
+                name="dispatch_outletslot_not_overbooked",
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="dispatch_outletslot_ends_after"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outlet} {self.start:%Y-%m-%d %H:%M} {self.booked}/{self.capacity}"
+
+
+class SlotBooking(models.Model):
+    """One work order holding one bay of an outlet slot. At most one booking per order:
+    rescheduling moves it (``slot_book`` frees the old slot and takes the new one in one
+    transaction); cancelling the order deletes it and frees the bay."""
+
+    slot = models.ForeignKey(
+        OutletSlot, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("slot")
+    )
+    outlet = models.ForeignKey(
+        Outlet, on_delete=models.CASCADE, related_name="slot_bookings", verbose_name=_("outlet")
+    )
+    work_order = models.OneToOneField(
+        "workorders.WorkOrder",
+        on_delete=models.CASCADE,
+        related_name="slot_booking",
+        verbose_name=_("work order"),
+    )
+    start = models.DateTimeField(_("starts at"))
+    end = models.DateTimeField(_("ends at"))
+    created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("slot booking")
+        verbose_name_plural = _("slot bookings")
+        ordering = ["start", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.outlet} {self.start:%Y-%m-%d %H:%M}"

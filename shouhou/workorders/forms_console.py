@@ -23,6 +23,7 @@ from shouhou.core.phone import normalize_phone
 from shouhou.customers.models import Address, Asset, Customer
 from shouhou.dispatch.models import Technician
 from shouhou.workorders.choices import Channel, FulfilmentMode, Priority, WorkOrderStatus
+from shouhou.workorders.forms_customer import parse_slot_start
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -310,12 +311,26 @@ class NoteForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    start = forms.DateTimeField(label=_("Appointment from"), widget=DATETIME_WIDGET)
-    end = forms.DateTimeField(label=_("Appointment until"), widget=DATETIME_WIDGET)
+    """A free slot from the list (outlet bay or engineer window), or a time typed in."""
+
+    # The radios of the free slots are drawn by the template; the hidden widget is not rendered.
+    slot_start = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    start = forms.DateTimeField(label=_("Appointment from"), widget=DATETIME_WIDGET, required=False)
+    end = forms.DateTimeField(label=_("Appointment until"), widget=DATETIME_WIDGET, required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if cleaned.get("slot_start"):
+            slot = parse_slot_start(cleaned["slot_start"])
+            if slot is None:
+                self.add_error("slot_start", _("Choose one of the offered times."))
+            cleaned["slot_start"] = slot
+            return cleaned
         start, end = cleaned.get("start"), cleaned.get("end")
+        if start is None and "start" not in self.errors:
+            self.add_error("start", _("Choose a free time or type one in."))
+        if end is None and "end" not in self.errors:
+            self.add_error("end", _("This field is required."))
         if start and end and end <= start:
             self.add_error("end", _("The appointment must end after it starts."))
         return cleaned

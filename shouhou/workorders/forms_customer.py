@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from shouhou.accounts.forms import PhoneField
 from shouhou.accounts.models import Organization, Outlet
 from shouhou.catalog.models import Brand, FaultType, ProductCategory, ProductModel, ServiceType
+from shouhou.dispatch.slots import OUTLET_SLOT_MINUTES
 from shouhou.workorders.choices import FulfilmentMode
 from shouhou.workorders.services import MAX_INTAKE_ATTACHMENTS, serving_organization_ids
 
@@ -42,6 +43,17 @@ def window_from(day: dt.date, slot: str) -> tuple[dt.datetime, dt.datetime]:
     """The aware start and end of a two-hour slot on ``day`` (in the site's time zone)."""
     start = timezone.make_aware(dt.datetime.combine(day, dt.time(int(slot))))
     return start, start + dt.timedelta(hours=SLOT_HOURS)
+
+
+def parse_slot_start(value: str) -> dt.datetime | None:
+    """An aware datetime from the slot picker's ISO value, or None."""
+    try:
+        start = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if timezone.is_naive(start):
+        start = timezone.make_aware(start)
+    return start
 
 
 class MultipleFileInput(forms.FileInput):
@@ -266,6 +278,8 @@ class IntakeForm(WindowForm):
         required=False,
         empty_label=_("Choose…"),
     )
+    # The outlet appointment (到店时间) picked from the outlet's free slots (ISO start time).
+    slot_start = forms.CharField(required=False, max_length=40)
     name = forms.CharField(
         label=_("Your name"),
         max_length=64,
@@ -309,6 +323,9 @@ class IntakeForm(WindowForm):
             organization, category_id=category_id, product_model_id=model_id
         )
         fields["outlet"].queryset = outlets_for(organization)  # type: ignore[attr-defined]
+        if self.is_bound and self.data.get("fulfilment_mode") == FulfilmentMode.CARRY_IN:
+            # A slot of the outlet (到店时间) replaces the date and two-hour window.
+            fields["date"].required = fields["slot"].required = False
         service_types = list(fields["service_type"].queryset)  # type: ignore[attr-defined]
         if len(service_types) == 1 and not self.initial.get("service_type"):
             self.initial["service_type"] = service_types[0].pk
@@ -339,6 +356,15 @@ class IntakeForm(WindowForm):
                 self.add_error("street", _("Enter the street and house number."))
         elif mode == FulfilmentMode.CARRY_IN and cleaned.get("outlet") is None:
             self.add_error("outlet", _("Choose the outlet you will bring it to."))
+        elif mode == FulfilmentMode.CARRY_IN and cleaned.get("slot_start"):
+            start = parse_slot_start(cleaned["slot_start"])
+            if start is None:
+                self.add_error("slot_start", _("Choose one of the offered times."))
+            else:
+                cleaned["start"] = start
+                cleaned["end"] = start + dt.timedelta(minutes=OUTLET_SLOT_MINUTES)
+        elif mode == FulfilmentMode.CARRY_IN and not cleaned.get("start"):
+            self.add_error("slot_start", _("Choose when you will bring it in."))
         has_product = any(
             cleaned.get(name) for name in ("category", "product_model", "device_identifier")
         )

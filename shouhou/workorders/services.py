@@ -640,6 +640,11 @@ def workorder_cancel(*, work_order: WorkOrder, actor: Actor, reason: str) -> Wor
     Visit.objects.filter(
         work_order=locked, status__in=[VisitStatus.PLANNED, VisitStatus.EN_ROUTE]
     ).update(status=VisitStatus.CANCELLED, updated_at=timezone.now())
+    # Free the outlet bay the order held. dispatch builds on workorders, so the import is
+    # here, not at module level (that would be a cycle); every cancellation passes this point.
+    from shouhou.dispatch.slots import slot_release
+
+    slot_release(work_order=locked)
     locked = _workorder_transition(
         work_order=locked,
         to=S.CANCELLED,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("report/<slug:org_code>/", views.report, name="report"),
     path("report/<slug:org_code>/choices/", views.report_choices, name="report-choices"),
     path("report/<slug:org_code>/estimate/", views.report_estimate, name="estimate"),
+    path("report/<slug:org_code>/outlets/", views.report_outlets, name="report-outlets"),
     path("report/<slug:org_code>/code/", views.report_code, name="report-code"),
     path("report/<slug:org_code>/done/<str:token>/", views.report_done, name="report-done"),
     # tracking by link: reading needs only the link; changing needs the customer's identity

@@ -74,9 +74,11 @@ from shouhou.dispatch.models import (
     DispatchAttempt,
     DispatchModeOverride,
     DispatchPolicy,
+    OutletSlot,
     RoutePlan,
     RouteStop,
     Shift,
+    SlotBooking,
     Technician,
     TechnicianSkill,
 )
@@ -217,6 +219,22 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
     )
     tenant.webhook_delivery = WebhookDelivery.objects.create(
         endpoint=tenant.webhook_endpoint, event=tenant.event, next_attempt_at=timezone.now()
+    )
+    # A bay of the outlet held by the tenant's order (rows for the slot admins).
+    slot_start = timezone.make_aware(dt.datetime(2030, 1, 7, 10))
+    tenant.outlet_slot = OutletSlot.objects.create(
+        outlet=outlet,
+        start=slot_start,
+        end=slot_start + dt.timedelta(hours=1),
+        capacity=outlet.service_bays,
+        booked=1,
+    )
+    tenant.slot_booking = SlotBooking.objects.create(
+        slot=tenant.outlet_slot,
+        outlet=outlet,
+        work_order=tenant.work_order,
+        start=slot_start,
+        end=slot_start + dt.timedelta(hours=1),
     )
     return tenant
 
@@ -1444,6 +1462,8 @@ ADMIN_OBJECTS: dict[str, str] = {
     "dispatch.routeplan": "route_plan",
     "dispatch.dispatchmodeoverride": "dispatch_mode_override",
     "dispatch.dispatchattempt": "dispatch_attempt",
+    "dispatch.outletslot": "outlet_slot",
+    "dispatch.slotbooking": "slot_booking",
     "workorders.workorder": "work_order",
     "workorders.workorderevent": "event",
     "feedback.rating": "rating",
@@ -1470,8 +1490,13 @@ READ_ONLY_ADMINS = frozenset(
         "dispatch.routeplan",
         "dispatch.dispatchattempt",
         "webhooks.webhookdelivery",
+        "dispatch.slotbooking",
     }
 )
+# Admins whose rows are never deleted by hand: a slot's bay counter must match its bookings.
+NO_DELETE_ADMINS = frozenset({"dispatch.outletslot"})
+# Admins of rows that belong to an organisation through their outlet.
+VIA_OUTLET = frozenset({"dispatch.outletslot", "dispatch.slotbooking"})
 # Admins without an add form, and why (they are not in ADD_FORMS / ADD_TAMPER_CASES).
 NO_ADD_FORM: dict[str, str] = {
     "accounts.organization": "a platform task",
@@ -1483,6 +1508,8 @@ NO_ADD_FORM: dict[str, str] = {
     "webhooks.webhookdelivery": "made from events by the webhooks consumer; replayed by an action",
     "dispatch.dispatchpolicy": "one per organisation: offered only while one of the admin's "
     "organisations has none (each tenant here has its policy; the change page edits it)",
+    "dispatch.outletslot": "counters appear with the first booking (slot_book)",
+    "dispatch.slotbooking": "read-only: bays are booked through the booking services",
 }
 # Admins scoped to orders the organisation owns OR serves (lookup prefix to the order).
 OWNED_OR_SERVED: dict[str, str] = {
@@ -1562,7 +1589,7 @@ def test_admin_pages_of_own_object_open(world, label, page):
     # then it opens; deleting her own organisation is a platform task, and orders and their
     # events are for looking only (their change page opens read-only)
     refused = (label, page) == ("accounts.organization", "delete") or (
-        label in READ_ONLY_ADMINS and page == "delete"
+        label in READ_ONLY_ADMINS | NO_DELETE_ADMINS and page == "delete"
     )
     assert response.status_code == (403 if refused else 200)
     # and nothing of B is on it (no choice of a select, no inline row, no history entry)
@@ -1601,6 +1628,8 @@ def _own_pks(tenant: Tenant, label: str) -> list[int]:
         scope = Q(**{f"{prefix}organization": tenant.org}) | Q(
             **{f"{prefix}service_organization": tenant.org}
         )
+    elif label in VIA_OUTLET:
+        scope = Q(outlet__organization=tenant.org)
     else:
         scope = Q(**{f"{TENANT_PREFIX.get(label, '')}organization": tenant.org})
     return sorted(model_class._default_manager.filter(scope).values_list("pk", flat=True))
@@ -1620,6 +1649,8 @@ def _tenant_filters(label: str, tenant: Tenant) -> list[dict[str, int]]:
         return [{"work_order__id__exact": tenant.work_order.pk}]
     if label == "webhooks.webhookdelivery":
         return [{"endpoint__id__exact": tenant.webhook_endpoint.pk}]
+    if label in VIA_OUTLET:
+        return [{"outlet__id__exact": tenant.outlet.pk}]
     return [{"organization__id__exact": tenant.org.pk}]
 
 

@@ -822,3 +822,22 @@ def test_demo_dispatch_modes_offer_appliance_jobs_and_pool_roadside_rescue():
     assert list(
         DispatchModeOverride.objects.values_list("organization__code", "service_type__code", "mode")
     ) == [("kuaixiu", "rescue", "pool")]
+
+
+def test_car_workshops_offer_slots_with_their_bays():
+    from shouhou.dispatch.models import OutletSlot, SlotBooking
+    from shouhou.dispatch.slots import outlet_slots
+
+    # when
+    build_demo(verticals=VERTICALS)
+    # then every workshop offers slots in the coming week, one per bay
+    workshops = Outlet.objects.filter(organization__kind="merchant").prefetch_related(
+        "opening_hours"
+    )
+    for workshop in workshops:
+        slots = outlet_slots(outlet=workshop, include_full=True)
+        assert slots, workshop.name
+        fresh = [slot for slot in slots if slot.booked == 0]
+        assert {slot.capacity for slot in fresh} == {workshop.service_bays}
+    # and the booked drop-offs hold exactly the bays their counters say
+    assert sum(OutletSlot.objects.values_list("booked", flat=True)) == SlotBooking.objects.count()

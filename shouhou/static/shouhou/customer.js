@@ -16,7 +16,7 @@
     if (!("geolocation" in navigator) || button.getAttribute("data-ready") === "1") return;
     button.setAttribute("data-ready", "1");
     var form = button.form;
-    var status = document.getElementById("geo-status");
+    var status = document.getElementById(button.getAttribute("data-status") || "geo-status");
     button.hidden = false;
     button.addEventListener("click", function () {
       if (status) status.textContent = button.getAttribute("data-locating");
@@ -24,6 +24,8 @@
         function (position) {
           form.querySelector('[name="latitude"]').value = position.coords.latitude.toFixed(6);
           form.querySelector('[name="longitude"]').value = position.coords.longitude.toFixed(6);
+          // Let the outlet list re-rank by distance.
+          form.querySelector('[name="latitude"]').dispatchEvent(new Event("change", { bubbles: true }));
           if (status) status.textContent = button.getAttribute("data-located");
         },
         function () {
@@ -70,6 +72,13 @@
       syncFulfilment(form);
       form.addEventListener("change", function (event) {
         if (event.target.name === "fulfilment_mode") syncFulfilment(form);
+      });
+      // 选择时间: a free engineer window fills the date and the two-hour slot.
+      form.addEventListener("click", function (event) {
+        var button = event.target.closest ? event.target.closest("[data-fill-date]") : null;
+        if (!button) return;
+        form.querySelector('[name="date"]').value = button.getAttribute("data-fill-date");
+        form.querySelector('[name="slot"]').value = button.getAttribute("data-fill-slot");
       });
     });
     root.querySelectorAll("[data-geolocate]").forEach(setUpGeolocation);

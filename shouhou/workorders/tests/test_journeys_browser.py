@@ -34,6 +34,7 @@ from shouhou.core.testing.factories import (
     FaultTypeFactory,
     FaultTypeLineFactory,
     MembershipFactory,
+    OpeningHoursFactory,
     OrganizationFactory,
     OutletFactory,
     PriceListItemFactory,
@@ -284,7 +285,8 @@ def test_a_phone_with_a_broken_screen_is_repaired_at_the_outlet(screen, phone_sh
     expect(customer.locator("#estimate .price-headline")).to_have_text("¥679 – ¥729")
     customer.get_by_label("到店维修").check()
     expect(customer.get_by_label("详细地址")).to_be_hidden()
-    customer.get_by_label("服务网点", exact=True).select_option(str(shop.outlet.pk))
+    # the outlets authorised for her phone, compared; this one takes no online bookings
+    customer.locator(f"#outlet-{shop.outlet.pk}").check()
     customer.get_by_label("故障描述").fill("手机摔了一下,屏幕碎裂,触摸失灵")
     customer.get_by_label("时段").select_option("10")
     report_contact(customer, name="陈女士", phone="138 0013 8001")
@@ -657,8 +659,16 @@ def car_platform(db) -> CarPlatform:
         name="老陈汽修", code="laochen", kind="merchant", parent=platform
     )
     outlet = OutletFactory(
-        organization=workshop, name="老陈汽修(滨江店)", city="杭州市", district="滨江区"
+        organization=workshop,
+        name="老陈汽修(滨江店)",
+        city="杭州市",
+        district="滨江区",
+        service_bays=2,
     )
+    for weekday in range(7):
+        OpeningHoursFactory(
+            outlet=outlet, weekday=weekday, opens_at=dt.time(8), closes_at=dt.time(18)
+        )
     # another workshop of the same network, and its own outlet
     neighbour = OrganizationFactory(
         name="快修一号", code="kuaixiu", kind="merchant", parent=platform
@@ -696,8 +706,13 @@ def test_a_car_is_booked_on_the_platform_and_repaired_by_the_workshop(screen, ca
     expect(driver.locator("#estimate .price-headline")).to_have_text("¥360 – ¥760")
     driver.get_by_label("故障描述").fill("踩刹车时前轮有金属摩擦声")
     driver.get_by_label("到店维修").check()
-    driver.get_by_label("服务网点", exact=True).select_option(str(world.outlet.pk))
-    driver.get_by_label("时段").select_option("16")
+    # she compares the workshops and books a bay for tomorrow at ten (到店时间)
+    driver.locator(f"#outlet-{world.outlet.pk}").check()
+    tomorrow_ten = timezone.make_aware(
+        dt.datetime.combine(timezone.localdate() + dt.timedelta(days=1), dt.time(10))
+    )
+    driver.locator(f'input[name="slot_start"][value="{tomorrow_ten.isoformat()}"]').check()
+    expect(driver.get_by_label("时段")).to_be_hidden()
     report_contact(driver, name="刘先生", phone="13800138003")
     order = submit_report(driver)
     assert (order.organization_id, order.service_organization_id, order.device_identifier) == (
@@ -705,6 +720,7 @@ def test_a_car_is_booked_on_the_platform_and_repaired_by_the_workshop(screen, ca
         world.workshop.pk,
         VIN,
     )
+    assert (order.preferred_start, order.slot_booking.start) == (tomorrow_ten, tomorrow_ten)
 
     # when the platform's agent accepts it and dispatches it to the workshop's outlet
     sign_in(agent, "13900003001", r"/console/$")

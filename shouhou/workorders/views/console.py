@@ -46,12 +46,14 @@ from shouhou.core.tenancy import roles_in, sees_everything
 from shouhou.customers.models import Address, Customer
 from shouhou.dispatch.models import DispatchMode, TechnicianSkill
 from shouhou.dispatch.offers import dispatch_settings_for, offers_expire_due
+from shouhou.dispatch.outlets import outlet_options_for_order
 from shouhou.dispatch.selectors import (
     attempts_for_order,
     explanation_for,
     first_dispatch_success_rate,
     technician_suggestions,
 )
+from shouhou.dispatch.slots import appointment_book, available_slots, slot_booking_for
 from shouhou.feedback.models import FollowUp, FollowUpStatus
 from shouhou.feedback.selectors import follow_up_list_for_user
 from shouhou.feedback.services import follow_up_resolve as follow_up_resolve_service
@@ -402,6 +404,48 @@ def _simple(form_class: type[forms.Form], key: str) -> Callable[[WorkOrder, int,
     return build
 
 
+def _schedule(order: WorkOrder, actor: Actor, values: dict[str, Any]) -> WorkOrder:
+    """A free slot is booked (an outlet bay, or an engineer's free window checked again); a
+    typed-in time is the dispatcher's override, except that an order holding an outlet bay
+    must move it to another slot."""
+    if values.get("slot_start"):
+        return appointment_book(work_order=order, start=values["slot_start"], actor=actor)
+    if slot_booking_for(work_order=order) is not None:
+        return appointment_book(work_order=order, start=values["start"], actor=actor)
+    return services.workorder_schedule(
+        work_order=order, actor=actor, start=values["start"], end=values["end"]
+    )
+
+
+def _outlet_rows(order: WorkOrder, assignable: set[int]) -> list[tuple[Any, float | None, Any]]:
+    """Outlets the order may go to: those authorised for its product first, ranked by
+    distance (with rating, open now, price), then the rest of the network's outlets."""
+    matches = (
+        []
+        if order.fulfilment_mode == FulfilmentMode.ON_SITE
+        else [
+            option
+            for option in outlet_options_for_order(work_order=order, limit=200)
+            if option.outlet.organization_id in assignable
+        ]
+    )
+    matched = {option.outlet.pk for option in matches}
+    rest = sorted(
+        (
+            (
+                outlet,
+                haversine_km(order.latitude, order.longitude, outlet.latitude, outlet.longitude),
+            )
+            for outlet in outlets_for(assignable)
+            if outlet.pk not in matched
+        ),
+        key=_by_distance,
+    )
+    return [(option.outlet, option.distance_km, option) for option in matches] + [
+        (outlet, distance, None) for outlet, distance in rest
+    ]
+
+
 def _outlet_form(order: WorkOrder, organization_id: int, data: Any) -> forms.Form:
     return AssignOutletForm(
         data,
@@ -490,9 +534,7 @@ ACTIONS: dict[str, ActionSpec] = {
             "schedule",
             gettext_lazy("The appointment was saved."),
             _simple(ScheduleForm, "schedule"),
-            lambda o, a, v: services.workorder_schedule(
-                work_order=o, actor=a, start=v["start"], end=v["end"]
-            ),
+            _schedule,
         ),
         ActionSpec(
             "receive",
@@ -617,6 +659,13 @@ def _timeline(order: WorkOrder) -> list[dict[str, Any]]:
     ]
 
 
+def _slots_by_day(slots: list[Any]) -> list[tuple[dt.date, list[Any]]]:
+    days: dict[dt.date, list[Any]] = {}
+    for slot in slots:
+        days.setdefault(timezone.localtime(slot.start).date(), []).append(slot)
+    return list(days.items())
+
+
 def _detail_context(
     request: HttpRequest,
     order: WorkOrder,
@@ -634,25 +683,14 @@ def _detail_context(
         for name, spec in ACTIONS.items()
         if name in actions or name in bound
     }
-    outlet_rows: list[tuple[Any, float | None]] = []
+    outlet_rows: list[tuple[Any, float | None, Any]] = []
     technician_rows: list[tuple[Any, float | None]] = []
     suggestions: dict[str, Any] | None = None
     assignable: set[int] = set()
     if {"assign-outlet", "assign-technician"} & actions:
         assignable = _assignable_ids(order, organization_id)
     if "assign-outlet" in actions:
-        outlet_rows = sorted(
-            (
-                (
-                    outlet,
-                    haversine_km(
-                        order.latitude, order.longitude, outlet.latitude, outlet.longitude
-                    ),
-                )
-                for outlet in outlets_for(assignable)
-            ),
-            key=_by_distance,
-        )
+        outlet_rows = _outlet_rows(order, assignable)
     if "assign-technician" in actions:
         technicians = technicians_for(assignable).prefetch_related(
             Prefetch(
@@ -694,6 +732,9 @@ def _detail_context(
         "actions": actions,
         "forms": action_forms,
         "outlet_rows": outlet_rows,
+        "schedule_slots": _slots_by_day(available_slots(work_order=order))
+        if "schedule" in actions
+        else [],
         "technician_rows": technician_rows,
         "suggestions": suggestions,
         "selected_outlet": str(bound["assign-outlet"].data.get("outlet", ""))

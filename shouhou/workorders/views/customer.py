@@ -36,18 +36,29 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shouhou.accounts.forms import SmsCodeRequestForm
-from shouhou.accounts.models import Organization, User
+from shouhou.accounts.models import Organization, Outlet, User
 from shouhou.accounts.services import (
     sms_code_request,
     sms_code_verify,
     user_get_or_create_by_phone,
 )
-from shouhou.catalog.models import FaultType, ProductModel, ServiceType
+from shouhou.catalog.models import Brand, FaultType, ProductCategory, ProductModel, ServiceType
 from shouhou.catalog.selectors import fault_type_estimate
 from shouhou.core.errors import DomainError
 from shouhou.core.money import quantize
 from shouhou.core.phone import mask_phone, normalize_phone
 from shouhou.customers.models import Address, Asset
+from shouhou.dispatch.outlets import OutletOption, outlet_options
+from shouhou.dispatch.slots import (
+    Slot,
+    SlotFull,
+    SlotUnavailable,
+    appointment_reschedule,
+    available_slots,
+    outlet_slots,
+    slot_book,
+    visit_windows,
+)
 from shouhou.feedback.models import Rating
 from shouhou.feedback.services import rating_submit
 from shouhou.workorders import services
@@ -72,6 +83,7 @@ from shouhou.workorders.forms_customer import (
     RatingForm,
     RejectCompletionForm,
     RescheduleForm,
+    parse_slot_start,
 )
 from shouhou.workorders.models import Attachment, WorkOrder, WorkOrderEvent
 from shouhou.workorders.selectors import (
@@ -277,6 +289,93 @@ def _intake_initial(request: HttpRequest, data: dict[str, Any] | None = None) ->
     return initial
 
 
+def slots_by_day(slots: list[Slot]) -> list[tuple[dt.date, list[Slot]]]:
+    days: dict[dt.date, list[Slot]] = {}
+    for slot in slots:
+        days.setdefault(timezone.localtime(slot.start).date(), []).append(slot)
+    return list(days.items())
+
+
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if -180 <= number <= 180 else None
+
+
+INTAKE_SLOT_DAYS = 4  # a phone screen of choices; the order page offers the whole week later
+
+
+def outlet_picker_context(organization: Organization, raw: Any) -> dict[str, Any]:
+    """The ranked outlets for the product chosen so far (nearest first when the browser gave
+    a position), and the free slots of the chosen outlet, for the carry-in part of 报修."""
+    latitude, longitude = _float(raw.get("latitude")), _float(raw.get("longitude"))
+    if latitude is None or longitude is None:
+        latitude = longitude = None
+    options: list[OutletOption] = outlet_options(
+        organization=organization,
+        category=_pick(ProductCategory, organization, raw.get("category")),
+        brand=_pick(Brand, organization, raw.get("brand")),
+        product_model=_pick(ProductModel, organization, raw.get("product_model")),
+        fault_type=_pick(FaultType, organization, raw.get("fault_type")),
+        latitude=latitude,
+        longitude=longitude,
+    )
+    selected = str(raw.get("outlet") or "")
+    outlet = next((o.outlet for o in options if str(o.outlet.pk) == selected), None)
+    if outlet is None and selected.isdigit():
+        # Chosen before the product changed: still offer its slots; the form validates it.
+        outlet = (
+            Outlet.objects.filter(
+                pk=int(selected),
+                organization_id__in=services.serving_organization_ids(organization),
+                is_active=True,
+            )
+            .prefetch_related("opening_hours")
+            .first()
+        )
+    return {
+        "organization": organization,
+        "outlet_options": options,
+        "selected_outlet": selected,
+        "selected_slot": str(raw.get("slot_start") or ""),
+        "slot_days": (
+            slots_by_day(outlet_slots(outlet=outlet, days=INTAKE_SLOT_DAYS))
+            if outlet is not None
+            else []
+        ),
+        "has_position": latitude is not None,
+    }
+
+
+FREE_WINDOWS_SHOWN = 12
+
+
+def _free_windows(organization: Organization, raw: Any) -> list[Slot]:
+    """选择时间: the next two-hour windows in which an engineer who could do the job is free
+    (a hint for on-site service; the time stays a preference until dispatch confirms it)."""
+    latitude, longitude = _float(raw.get("latitude")), _float(raw.get("longitude"))
+    if latitude is None or longitude is None:
+        latitude = longitude = None
+    windows = visit_windows(
+        organization_ids=services.serving_organization_ids(organization),
+        latitude=latitude,
+        longitude=longitude,
+        fault_type=_pick(FaultType, organization, raw.get("fault_type")),
+        days=5,
+    )
+    return windows[:FREE_WINDOWS_SHOWN]
+
+
+@require_GET
+def report_outlets(request: HttpRequest, org_code: str) -> HttpResponse:
+    """htmx: the outlet comparison (distance, price, rating, open now) and the free slots."""
+    organization = _reporting_organization(org_code)
+    context = outlet_picker_context(organization, request.GET)
+    return render(request, "workorders/partials/_customer_outlets.html", context)
+
+
 def _render_intake(
     request: HttpRequest,
     organization: Organization,
@@ -303,6 +402,8 @@ def _render_intake(
         "sms_sent": sms_sent,
         "sms_error": sms_error,
         "signed_in_phone": user.masked_phone if user is not None else "",
+        **outlet_picker_context(organization, raw),
+        "free_windows": _free_windows(organization, raw),
     }
     return render(request, "workorders/customer/report.html", context, status=status)
 
@@ -377,6 +478,10 @@ def _intake_create(
         idempotency_key=data["idempotency_key"],
         uploads=data.get("photos") or [],
     )
+    carry_in = data["fulfilment_mode"] == FulfilmentMode.CARRY_IN
+    if result.created and carry_in and data.get("slot_start"):
+        # Hold the bay in the same transaction: a full slot creates no order at all.
+        slot_book(work_order=result.work_order, start=data["start"])
     return _IntakeOutcome(result.work_order, user, result.created)
 
 
@@ -394,6 +499,8 @@ def _done_url(order: WorkOrder) -> str:
 def _intake_error_field(error: DomainError) -> str | None:
     if isinstance(error, AttachmentRejected):
         return "photos"
+    if isinstance(error, SlotFull | SlotUnavailable):
+        return "slot_start"
     if str(error) == _("Up to 9 photos or one short video."):
         return "photos"
     return None
@@ -809,6 +916,11 @@ def order_context(
         and (status in OPEN or status == S.COMPLETED or (status == S.CLOSED and rating is None)),
         "cancel_form": bound.get("cancel") or CancelForm(),
         "reschedule_form": bound.get("reschedule") or RescheduleForm(),
+        "reschedule_slots": (
+            slots_by_day(available_slots(work_order=order))
+            if can_change and status in CUSTOMER_CANCELLABLE
+            else []
+        ),
         "reject_form": bound.get("reject") or RejectCompletionForm(),
         "rating_form": bound.get("rate") or RatingForm(),
         "code_form": bound.get("verify") or CodeForm(),
@@ -874,17 +986,32 @@ def _cancel(request: HttpRequest, order: WorkOrder, actor: Actor) -> ActionResul
 
 
 def _reschedule(request: HttpRequest, order: WorkOrder, actor: Actor) -> ActionResult:
-    form = RescheduleForm(request.POST)
-    if not form.is_valid():
-        return ActionResult(False, status=400, forms={"reschedule": form})
-    data = form.cleaned_data
-    services.workorder_reschedule(
-        work_order=order, actor=actor, start=data["start"], end=data["end"]
-    )
+    """A free slot from the list (the outlet's bays, or an engineer's free window), or a
+    date and two-hour window. An order holding an outlet bay always moves its booking."""
+    raw_slot = request.POST.get("slot_start", "")
+    if raw_slot:
+        start = parse_slot_start(raw_slot)
+        if start is None:
+            return ActionResult(False, _("Choose one of the offered times."), status=400)
+        updated = appointment_reschedule(work_order=order, start=start, actor=actor)
+    else:
+        form = RescheduleForm(request.POST)
+        if not form.is_valid():
+            return ActionResult(False, status=400, forms={"reschedule": form})
+        data = form.cleaned_data
+        if order.fulfilment_mode != FulfilmentMode.ON_SITE and order.outlet_id is not None:
+            updated = appointment_reschedule(work_order=order, start=data["start"], actor=actor)
+        else:
+            updated = services.workorder_reschedule(
+                work_order=order, actor=actor, start=data["start"], end=data["end"]
+            )
+    if updated.status == S.SCHEDULED:
+        start, end = updated.appointment_start, updated.appointment_end
+    else:
+        start, end = updated.preferred_start, updated.preferred_end
     return ActionResult(
         True,
-        _("We asked for the new time: %(window)s.")
-        % {"window": format_window(data["start"], data["end"])},
+        _("We asked for the new time: %(window)s.") % {"window": format_window(start, end)},
     )
 
 

@@ -213,6 +213,15 @@ class RoutePlanAdmin(TenantModelAdmin):
     readonly_fields = fields
     inlines = [RouteStopInline]
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 class DispatchModeOverrideForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:

@@ -824,6 +824,7 @@ def test_demo_dispatch_modes_offer_appliance_jobs_and_pool_roadside_rescue():
     ) == [("kuaixiu", "rescue", "pool")]
 
 
+@pytest.mark.django_db
 def test_car_workshops_offer_slots_with_their_bays():
     from shouhou.dispatch.models import OutletSlot, SlotBooking
     from shouhou.dispatch.slots import outlet_slots

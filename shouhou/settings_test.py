@@ -8,6 +8,8 @@ import os
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("SMS_BACKEND", "shouhou.core.sms.FakeSmsBackend")
 os.environ.setdefault("TASK_BACKEND", "immediate")
+# Live pages in-process (the Redis backend has its own tests against a real Redis).
+os.environ.setdefault("LIVE_BACKEND", "memory")
 # Tests see the database on every read (the caches have their own tests).
 os.environ.setdefault("API_TOKEN_CACHE_SECONDS", "0")
 os.environ.setdefault("CATALOG_CACHE_SECONDS", "0")

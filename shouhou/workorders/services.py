@@ -31,6 +31,7 @@ from shouhou.core.sms import send_sms
 from shouhou.customers.models import Address, Asset, Customer
 from shouhou.dispatch.models import Technician, TechnicianStatus
 from shouhou.dispatch.services import technician_set_status
+from shouhou.workorders import live
 from shouhou.workorders.attachments import clean_image, clean_upload
 from shouhou.workorders.choices import (
     CUSTOMER_CANCELLABLE,
@@ -107,7 +108,7 @@ def _event(
     to_status: str = "",
     is_internal: bool = False,
 ) -> WorkOrderEvent:
-    return WorkOrderEvent.objects.create(
+    event = WorkOrderEvent.objects.create(
         work_order=work_order,
         type=type,
         actor=actor.user,
@@ -119,6 +120,9 @@ def _event(
         is_internal=is_internal,
         created_at=timezone.now(),
     )
+    # Live pages hear of it after commit; a rollback publishes nothing (docs/live.md).
+    live.announce(work_order, event)
+    return event
 
 
 def workorder_log(

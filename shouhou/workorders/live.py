@@ -1,0 +1,230 @@
+"""Live work-order streams: which channels an event goes to, and the SSE stream of a scope.
+
+Every ``WorkOrderEvent`` is published after its transaction commits (``announce`` is called by
+``services._event``) to ``order:<id>``, ``org:<id>`` for the owning and the serving
+organisation, and ``tech:<id>`` for the order's technician. A stream (docs/live.md) first sends
+what the reader missed, read from the database after ``Last-Event-ID``, then the live messages;
+the database is the record, the bus only says "something happened".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Q, QuerySet
+
+from shouhou.core import live
+from shouhou.workorders.models import WorkOrder, WorkOrderEvent
+
+SSE_EVENT = "workorder"
+RETRY_MILLISECONDS = 3000
+# Resume sends at most this many missed events; the page reloads its fragment on any of them.
+RESUME_LIMIT = 200
+
+
+def order_channel(order_id: int) -> str:
+    return f"order:{order_id}"
+
+
+def organization_channel(organization_id: int) -> str:
+    return f"org:{organization_id}"
+
+
+def technician_channel(technician_id: int) -> str:
+    return f"tech:{technician_id}"
+
+
+def channels_for(work_order: WorkOrder) -> list[str]:
+    channels = [order_channel(work_order.pk), organization_channel(work_order.organization_id)]
+    if work_order.service_organization_id:
+        channels.append(organization_channel(work_order.service_organization_id))
+    if work_order.technician_id:
+        channels.append(technician_channel(work_order.technician_id))
+    return list(dict.fromkeys(channels))
+
+
+def message_for(work_order: WorkOrder, event: WorkOrderEvent) -> live.Message:
+    """The small payload of one event: no names, no reasons, nothing personal."""
+    return {
+        "id": event.pk,
+        "order": work_order.number,
+        "type": event.type,
+        "status": work_order.status,
+        "at": event.created_at.isoformat(),
+        "internal": event.is_internal,
+    }
+
+
+def announce(work_order: WorkOrder, event: WorkOrderEvent) -> None:
+    """Publish ``event`` once the surrounding transaction commits (nothing if it rolls back).
+
+    The message and channels are taken now, as the order is at the event: a later event in the
+    same transaction (a reassignment) publishes its own.
+    """
+    channels = channels_for(work_order)
+    message = message_for(work_order, event)
+    transaction.on_commit(lambda: live.publish_many(channels, message), robust=True)
+
+
+# --- scopes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one stream may see: its channels and the events it may resume from."""
+
+    channels: tuple[str, ...]
+    events: QuerySet[WorkOrderEvent]
+    for_customer: bool = False
+
+    def latest_id(self) -> int:
+        """The scope's newest event id: where a customer's page rendered now resumes from."""
+        return self.events.aggregate(last=Max("pk"))["last"] or 0
+
+
+def latest_event_id() -> int:
+    """The newest event id overall: where a staff page rendered now resumes from.
+
+    One index lookup instead of a scan of an organisation's events; the stream filters by its
+    scope anyway, and staff learn nothing from the number. Never used for customers.
+    """
+    return WorkOrderEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+
+
+def page_context(
+    *, last: int, stream: str, refresh: str, target: str, order: str = "", keep_query: bool = False
+) -> dict[str, Any]:
+    """What ``workorders/partials/_live.html`` needs: the stream, where to resume, what to fetch."""
+    return {
+        "stream": stream,
+        "last": last,
+        "refresh": refresh,
+        "target": target,
+        "order": order,
+        "keep_query": keep_query,
+    }
+
+
+def customer_scope(work_order: WorkOrder) -> Scope:
+    """One order as its customer sees it: never an internal event."""
+    return Scope(
+        channels=(order_channel(work_order.pk),),
+        events=WorkOrderEvent.objects.filter(work_order=work_order, is_internal=False),
+        for_customer=True,
+    )
+
+
+def technician_scope(technician_ids: list[int]) -> Scope:
+    """The jobs of a technician's profiles (one per organisation)."""
+    return Scope(
+        channels=tuple(technician_channel(pk) for pk in technician_ids),
+        events=WorkOrderEvent.objects.filter(work_order__technician_id__in=technician_ids),
+    )
+
+
+def organization_scope(organization_id: int) -> Scope:
+    """Everything on the orders an organisation owns or serves (the console)."""
+    return Scope(
+        channels=(organization_channel(organization_id),),
+        events=WorkOrderEvent.objects.filter(
+            Q(work_order__organization_id=organization_id)
+            | Q(work_order__service_organization_id=organization_id)
+        ),
+    )
+
+
+def parse_last_id(header: str | None, query: str | None) -> int | None:
+    """``Last-Event-ID`` (sent by the browser on reconnect) or ``?last=``; junk is ignored."""
+    for raw in (header, query):
+        if raw and raw.strip().isdigit():
+            return int(raw.strip())
+    return None
+
+
+def _missed(scope: Scope, last_id: int) -> list[live.Message]:
+    events = (
+        scope.events.filter(pk__gt=last_id)
+        .select_related("work_order")
+        .order_by("pk")[:RESUME_LIMIT]
+    )
+    return [message_for(event.work_order, event) for event in events]
+
+
+# --- Server-Sent Events ------------------------------------------------------------------------
+
+
+def sse_message(message: live.Message) -> str:
+    import json
+
+    public = {key: value for key, value in message.items() if key != "internal"}
+    return f"id: {message['id']}\nevent: {SSE_EVENT}\ndata: {json.dumps(public)}\n\n"
+
+
+def _visible(scope: Scope, message: live.Message, sent: set[int]) -> bool:
+    if scope.for_customer and message.get("internal", True):
+        return False  # a customer never gets an internal event (or one without the flag)
+    return message.get("id") not in sent
+
+
+def _release_database() -> None:
+    """An open stream needs no database connection; give it back (PostgreSQL counts them)."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def stream(scope: Scope, last_id: int | None) -> Iterator[str]:
+    """The SSE body for a WSGI server: one thread per open stream.
+
+    Subscribe first, then read the missed events, so nothing committed in between is lost;
+    an event seen in both is sent once.
+    """
+    keepalive = settings.LIVE_KEEPALIVE_SECONDS
+    ends_at = time.monotonic() + settings.LIVE_STREAM_SECONDS
+    yield f"retry: {RETRY_MILLISECONDS}\n: connected\n\n"
+    with live.subscribe(scope.channels) as subscription:
+        sent: set[int] = set()
+        if last_id is not None:
+            for message in _missed(scope, last_id):
+                sent.add(message["id"])
+                yield sse_message(message)
+        _release_database()
+        while time.monotonic() < ends_at:
+            received = subscription.get(timeout=keepalive)
+            if received is None:
+                yield ": keep-alive\n\n"
+            elif _visible(scope, received, sent):
+                sent.add(received["id"])
+                yield sse_message(received)
+
+
+async def astream(scope: Scope, last_id: int | None) -> AsyncIterator[str]:
+    """The same stream for an ASGI server: many open streams on one event loop."""
+    keepalive = settings.LIVE_KEEPALIVE_SECONDS
+    ends_at = time.monotonic() + settings.LIVE_STREAM_SECONDS
+    yield f"retry: {RETRY_MILLISECONDS}\n: connected\n\n"
+    subscription = await live.asubscribe(scope.channels)
+    try:
+        sent: set[int] = set()
+        if last_id is not None:
+            for message in await sync_to_async(_missed)(scope, last_id):
+                sent.add(message["id"])
+                yield sse_message(message)
+        while time.monotonic() < ends_at:
+            received = await subscription.aget(timeout=keepalive)
+            if received is None:
+                yield ": keep-alive\n\n"
+            elif _visible(scope, received, sent):
+                sent.add(received["id"])
+                yield sse_message(received)
+    finally:
+        await subscription.aclose()
+
+
+def stream_body(scope: Scope, last_id: int | None, *, asynchronous: bool) -> Any:
+    return astream(scope, last_id) if asynchronous else stream(scope, last_id)

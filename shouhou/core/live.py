@@ -179,11 +179,26 @@ def _decode(raw: Any) -> Message | None:
     return message if isinstance(message, dict) else None
 
 
+SUBSCRIBE_TIMEOUT = 5.0
+
+
 class _RedisSubscription:
-    def __init__(self, pubsub: Any) -> None:
+    def __init__(self, pubsub: Any, channel_count: int) -> None:
         self._pubsub = pubsub
+        self._early: list[Message] = []
+        # SUBSCRIBE answers later on its own connection: wait for Redis to confirm every channel,
+        # so anything published after this returns is ours (the stream reads the database next).
+        confirmed, deadline = 0, time.monotonic() + SUBSCRIBE_TIMEOUT
+        while confirmed < channel_count and time.monotonic() < deadline:
+            raw = pubsub.get_message(timeout=deadline - time.monotonic())
+            if raw and raw.get("type") == "subscribe":
+                confirmed += 1
+            elif (message := _decode(raw)) is not None:
+                self._early.append(message)
 
     def get(self, timeout: float) -> Message | None:
+        if self._early:
+            return self._early.pop(0)
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -210,14 +225,27 @@ class _RedisAsyncSubscription:
     def __init__(self, client: Any, pubsub: Any) -> None:
         self._client = client
         self._pubsub = pubsub
+        self._early: list[Message] = []
+
+    async def confirm(self, channel_count: int) -> None:
+        """Wait until Redis has confirmed every channel (see ``_RedisSubscription``)."""
+        confirmed, deadline = 0, time.monotonic() + SUBSCRIBE_TIMEOUT
+        while confirmed < channel_count and time.monotonic() < deadline:
+            raw = await self._pubsub.get_message(timeout=deadline - time.monotonic())
+            if raw and raw.get("type") == "subscribe":
+                confirmed += 1
+            elif (message := _decode(raw)) is not None:
+                self._early.append(message)
 
     async def aget(self, timeout: float) -> Message | None:
+        if self._early:
+            return self._early.pop(0)
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            raw = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=remaining)
+            raw = await self._pubsub.get_message(timeout=remaining)
             message = _decode(raw)
             if message is not None:
                 return message
@@ -248,18 +276,22 @@ class RedisBus:
         self._client.publish(self.prefix + channel, json.dumps(message, default=str))
 
     def subscribe(self, channels: Iterable[str]) -> _RedisSubscription:
-        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(*[self.prefix + channel for channel in dict.fromkeys(channels)])
-        return _RedisSubscription(pubsub)
+        names = [self.prefix + channel for channel in dict.fromkeys(channels)]
+        pubsub = self._client.pubsub()
+        pubsub.subscribe(*names)
+        return _RedisSubscription(pubsub, len(names))
 
     async def asubscribe(self, channels: Iterable[str]) -> _RedisAsyncSubscription:
         import redis.asyncio
 
         # A client per stream: async connections belong to the event loop that made them.
         client = redis.asyncio.Redis.from_url(self.url)
-        pubsub = client.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(*[self.prefix + channel for channel in dict.fromkeys(channels)])
-        return _RedisAsyncSubscription(client, pubsub)
+        names = [self.prefix + channel for channel in dict.fromkeys(channels)]
+        pubsub = client.pubsub()
+        await pubsub.subscribe(*names)
+        subscription = _RedisAsyncSubscription(client, pubsub)
+        await subscription.confirm(len(names))
+        return subscription
 
 
 # --- the configured bus ----------------------------------------------------------------------

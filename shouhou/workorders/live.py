@@ -186,8 +186,9 @@ def stream(scope: Scope, last_id: int | None) -> Iterator[str]:
     """
     keepalive = settings.LIVE_KEEPALIVE_SECONDS
     ends_at = time.monotonic() + settings.LIVE_STREAM_SECONDS
-    yield f"retry: {RETRY_MILLISECONDS}\n: connected\n\n"
     with live.subscribe(scope.channels) as subscription:
+        # Sent once subscribed: whatever commits from now on reaches this stream.
+        yield f"retry: {RETRY_MILLISECONDS}\n: connected\n\n"
         sent: set[int] = set()
         if last_id is not None:
             for message in _missed(scope, last_id):
@@ -207,9 +208,9 @@ async def astream(scope: Scope, last_id: int | None) -> AsyncIterator[str]:
     """The same stream for an ASGI server: many open streams on one event loop."""
     keepalive = settings.LIVE_KEEPALIVE_SECONDS
     ends_at = time.monotonic() + settings.LIVE_STREAM_SECONDS
-    yield f"retry: {RETRY_MILLISECONDS}\n: connected\n\n"
     subscription = await live.asubscribe(scope.channels)
     try:
+        yield f"retry: {RETRY_MILLISECONDS}\n: connected\n\n"
         sent: set[int] = set()
         if last_id is not None:
             for message in await sync_to_async(_missed)(scope, last_id):

@@ -61,13 +61,16 @@ def message_for(work_order: WorkOrder, event: WorkOrderEvent) -> live.Message:
     }
 
 
-def announce(work_order: WorkOrder, event: WorkOrderEvent) -> None:
+def announce(
+    work_order: WorkOrder, event: WorkOrderEvent, *, previous_channels: list[str] | None = None
+) -> None:
     """Publish ``event`` once the surrounding transaction commits (nothing if it rolls back).
 
-    The message and channels are taken now, as the order is at the event: a later event in the
-    same transaction (a reassignment) publishes its own.
+    The message and channels are taken now, as the order is at the event. ``previous_channels``
+    are the order's channels before the change, so a technician or serving organisation that
+    just lost the order hears of it too.
     """
-    channels = channels_for(work_order)
+    channels = list(dict.fromkeys([*channels_for(work_order), *(previous_channels or [])]))
     message = message_for(work_order, event)
     transaction.on_commit(lambda: live.publish_many(channels, message), robust=True)
 

@@ -253,8 +253,8 @@ def test_queue_query_count_is_pinned(world, agent, django_assert_num_queries, ho
         )
     client = client_for(agent)
     # session, user, memberships, network, outlets, technicians, fault types, count, page,
-    # organisation switcher
-    with django_assert_num_queries(10):
+    # organisation switcher, the live indicator's starting event id
+    with django_assert_num_queries(11):
         answer = client.get(QUEUE, {"status": "open", "q": "空调"})
     assert len(numbers(answer)) == how_many
 
@@ -514,8 +514,9 @@ def test_detail_query_count_does_not_grow_with_technicians_and_events(world, age
     # Pinned: the ranked suggestions add a fixed 8 queries here (the pool's technicians, their
     # shifts, skill levels and skill tags, days off, today's load, first visits, the policy;
     # one more for the fault's skills and one for first-visit history when there are any), and
-    # the assignable organisations are now looked up once instead of twice: 16 → 23.
-    assert before == 23
+    # the assignable organisations are now looked up once instead of twice: 16 → 23; the live
+    # indicator's starting event id: 24.
+    assert before == 24
 
 
 def test_accept_with_triage_through_the_page(world, agent):

@@ -16,6 +16,19 @@
     var label = indicator.querySelector(".live-label");
     var timer = null;
     var failed = false;
+    // The page's own action (an htmx POST) answers with the changed fragment and its notice;
+    // the event it causes must not replace that answer a moment later.
+    var ownActions = 0;
+    var quietUntil = 0;
+    document.addEventListener("htmx:beforeRequest", function (event) {
+      if (event.detail.requestConfig && event.detail.requestConfig.verb !== "get") ownActions += 1;
+    });
+    document.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.requestConfig && event.detail.requestConfig.verb !== "get") {
+        ownActions = Math.max(0, ownActions - 1);
+        quietUntil = Date.now() + 1500;
+      }
+    });
 
     function show(state) {
       indicator.setAttribute("data-live-state", state);
@@ -67,9 +80,16 @@
       try { data = JSON.parse(event.data); } catch (error) { return; }
       indicator.setAttribute("data-live-seen", data.id);
       if (onlyOrder && data.order !== onlyOrder) return;
+      if (ownActions > 0 || Date.now() < quietUntil) return;
       schedule();
     });
     window.addEventListener("pagehide", function () { source.close(); });
+    window.addEventListener("pageshow", function (event) {
+      if (!event.persisted) return; // back from the page cache: listen again, then catch up
+      indicator.removeAttribute("data-live-ready");
+      start(indicator);
+      schedule();
+    });
   }
 
   function startAll() {

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.db import transaction
-from django.test import Client
+from django.test import AsyncClient, Client
 
 from shouhou.core import live as bus
 from shouhou.core.testing.factories import CustomerFactory, UserFactory, WorkOrderFactory
@@ -280,3 +281,30 @@ def test_unrelated_order_factory_events_are_scoped(world, org_b):
     order_b = WorkOrderFactory(organization=org_b)
     services.workorder_log(work_order=order_b, type="urged", actor=Actor.system())
     assert not live.organization_scope(world.org.pk).events.filter(work_order=order_b).exists()
+
+
+# --- ASGI ------------------------------------------------------------------------------------
+
+
+def test_under_asgi_the_stream_is_asynchronous_and_resumes(world, agent):
+    # given an order with a public and an internal event
+    order = make_order(world)
+    services.workorder_add_note(work_order=order, actor=staff(agent), text="内部")
+    services.workorder_accept(work_order=order, actor=staff(agent))
+    public = list(
+        WorkOrderEvent.objects.filter(work_order=order, is_internal=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+    async def read() -> tuple[bool, str]:
+        response = await AsyncClient().get(f"/t/{order.tracking_token}/stream/", {"last": 0})
+        assert response.status_code == 200
+        body = "".join([chunk.decode() async for chunk in response.streaming_content])
+        return response.is_async, body
+
+    # when the stream is read through Django's ASGI handler
+    is_async, body = async_to_sync(read)()
+    # then it is an async stream with the public events only
+    assert is_async
+    assert [event["id"] for event in parse(body)] == public

@@ -63,32 +63,41 @@
       if (timer === null) timer = window.setTimeout(refresh, 150);
     }
 
-    var url = streamUrl + (last ? (streamUrl.indexOf("?") < 0 ? "?" : "&") + "last=" + encodeURIComponent(last) : "");
-    var source = new EventSource(url);
-    show("connecting");
-    source.addEventListener("open", function () {
-      show("on");
-      if (failed) schedule(); // back after a drop: the stream resumed, make sure we are current
-      failed = false;
-    });
-    source.addEventListener("error", function () {
-      failed = true;
-      show("off"); // the browser reconnects by itself, sending Last-Event-ID
-    });
-    source.addEventListener("workorder", function (event) {
-      var data = {};
-      try { data = JSON.parse(event.data); } catch (error) { return; }
-      indicator.setAttribute("data-live-seen", data.id);
-      if (onlyOrder && data.order !== onlyOrder) return;
-      if (ownActions > 0 || Date.now() < quietUntil) return;
-      schedule();
-    });
-    window.addEventListener("pagehide", function () { source.close(); });
+    var source = null;
+
+    function streamFrom(id) {
+      if (!id) return streamUrl;
+      return streamUrl + (streamUrl.indexOf("?") < 0 ? "?" : "&") + "last=" + encodeURIComponent(id);
+    }
+
+    function connect() {
+      // From where the page was rendered, or (back from the page cache) the newest event seen.
+      var from = streamFrom(indicator.getAttribute("data-live-seen") || last);
+      source = new EventSource(from);
+      show("connecting");
+      source.addEventListener("open", function () {
+        show("on");
+        if (failed) schedule(); // back after a drop: the stream resumed, make sure we are current
+        failed = false;
+      });
+      source.addEventListener("error", function () {
+        failed = true;
+        show("off"); // the browser reconnects by itself, sending Last-Event-ID
+      });
+      source.addEventListener("workorder", function (event) {
+        var data = {};
+        try { data = JSON.parse(event.data); } catch (error) { return; }
+        indicator.setAttribute("data-live-seen", data.id);
+        if (onlyOrder && data.order !== onlyOrder) return;
+        if (ownActions > 0 || Date.now() < quietUntil) return;
+        schedule();
+      });
+    }
+
+    connect();
+    window.addEventListener("pagehide", function () { if (source) source.close(); });
     window.addEventListener("pageshow", function (event) {
-      if (!event.persisted) return; // back from the page cache: listen again, then catch up
-      indicator.removeAttribute("data-live-ready");
-      start(indicator);
-      schedule();
+      if (event.persisted) connect(); // back from the page cache: listen again
     });
   }
 

@@ -159,6 +159,12 @@ def _missed(scope: Scope, last_id: int) -> list[live.Message]:
     return [message_for(event.work_order, event) for event in events]
 
 
+def _missed_then_release(scope: Scope, last_id: int) -> list[live.Message]:
+    missed = _missed(scope, last_id)
+    _release_database()
+    return missed
+
+
 # --- Server-Sent Events ------------------------------------------------------------------------
 
 
@@ -216,7 +222,7 @@ async def astream(scope: Scope, last_id: int | None) -> AsyncIterator[str]:
         yield f"retry: {RETRY_MILLISECONDS}\n: connected\n\n"
         sent: set[int] = set()
         if last_id is not None:
-            for message in await sync_to_async(_missed)(scope, last_id):
+            for message in await sync_to_async(_missed_then_release)(scope, last_id):
                 sent.add(message["id"])
                 yield sse_message(message)
         while time.monotonic() < ends_at:

@@ -308,3 +308,27 @@ def test_under_asgi_the_stream_is_asynchronous_and_resumes(world, agent):
     # then it is an async stream with the public events only
     assert is_async
     assert [event["id"] for event in parse(body)] == public
+
+
+def test_stream_on_the_redis_bus_hears_a_change_made_elsewhere(world, agent, settings):
+    # given the Redis backend (what several web processes share), with a prefix of its own
+    import uuid
+
+    import redis
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    settings.LIVE_BACKEND = "redis"
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    settings.LIVE_CHANNEL_PREFIX = f"shouhou-test:{uuid.uuid4().hex}:"
+    order = make_order(world)
+    response = client_for(agent).get("/console/work-orders/stream/")
+    chunks = iter(response.streaming_content)
+    assert next(chunks).startswith(b"retry:")
+    # when the order is accepted (published to Redis after commit)
+    services.workorder_accept(work_order=order, actor=staff(agent))
+    # then the console stream carries it
+    events = parse(b"".join(chunks).decode())
+    assert [(event["order"], event["status"]) for event in events] == [(order.number, "accepted")]

@@ -24,6 +24,25 @@ def _redis_or_skip() -> None:
         pytest.skip("no Redis on 127.0.0.1:6379")
 
 
+def run_async(scenario):
+    """Run ``scenario()`` on its own event loop in its own thread: the browser tests' Playwright
+    keeps a loop running in the main thread for the rest of the session."""
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(scenario())
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=30)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 @pytest.fixture
 def redis_prefix() -> str:
     _redis_or_skip()
@@ -92,7 +111,7 @@ def test_memory_async_subscription_is_fed_from_another_thread():
         await subscription.aclose()
         return [first, second]
 
-    assert asyncio.run(scenario()) == [{"id": 9}, None]
+    assert run_async(scenario) == [{"id": 9}, None]
     assert bus.subscriber_count() == 0
 
 
@@ -178,7 +197,7 @@ def test_redis_async_subscription_receives(redis_prefix):
         await subscription.aclose()
         return [first, second]
 
-    assert asyncio.run(scenario()) == [{"id": 4}, None]
+    assert run_async(scenario) == [{"id": 4}, None]
 
 
 def test_configured_redis_bus_uses_settings(settings, redis_prefix):

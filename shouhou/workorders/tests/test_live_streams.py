@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.db import transaction
 from django.test import AsyncClient, Client
 
@@ -50,6 +51,25 @@ def parse(body: str) -> list[dict]:
 
 def read_all(response) -> str:
     return b"".join(response.streaming_content).decode()
+
+
+def run_async(scenario):
+    """Run ``scenario()`` on its own event loop in its own thread: the browser tests' Playwright
+    keeps a loop running in the main thread for the rest of the session."""
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(scenario())
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=30)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 # --- publishing ------------------------------------------------------------------------------
@@ -304,7 +324,7 @@ def test_under_asgi_the_stream_is_asynchronous_and_resumes(world, agent):
         return response.is_async, body
 
     # when the stream is read through Django's ASGI handler
-    is_async, body = async_to_sync(read)()
+    is_async, body = run_async(read)
     # then it is an async stream with the public events only
     assert is_async
     assert [event["id"] for event in parse(body)] == public

@@ -127,6 +127,9 @@ LIVE_CHANNEL_PREFIX = env_str("LIVE_CHANNEL_PREFIX", "shouhou:live:")
 LIVE_KEEPALIVE_SECONDS = env_int("LIVE_KEEPALIVE_SECONDS", 15, minimum=1)
 # A stream ends after this long; the browser reconnects at once (access is checked again).
 LIVE_STREAM_SECONDS = env_int("LIVE_STREAM_SECONDS", 600, minimum=10)
+# An idle stream also reads the database this often (0 = never): events made in another
+# process (the worker) reach pages without Redis, and a message lost in Redis is caught up.
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 0 if LIVE_BACKEND == "redis" else 30, minimum=0)
 
 # --- background work -------------------------------------------------------------------------
 TASK_BACKEND = env_choice("TASK_BACKEND", "database", ("database", "immediate"))

@@ -159,12 +159,6 @@ def _missed(scope: Scope, last_id: int) -> list[live.Message]:
     return [message_for(event.work_order, event) for event in events]
 
 
-def _missed_then_release(scope: Scope, last_id: int) -> list[live.Message]:
-    missed = _missed(scope, last_id)
-    _release_database()
-    return missed
-
-
 # --- Server-Sent Events ------------------------------------------------------------------------
 
 
@@ -187,6 +181,50 @@ def _release_database() -> None:
         connection.close()
 
 
+class _Reader:
+    """What one stream has sent, and where its next read of the database starts.
+
+    The database is read on connect (after ``Last-Event-ID``) and, when ``LIVE_POLL_SECONDS``
+    is set, every so often while the stream is idle: that catches events that no bus message
+    announced (made in another process on the in-process bus, or lost while Redis was down).
+    """
+
+    def __init__(self, scope: Scope, last_id: int | None) -> None:
+        self.scope = scope
+        self.cursor = last_id
+        self.sent: set[int] = set()
+        self.poll_seconds = float(settings.LIVE_POLL_SECONDS)
+        self.next_poll = time.monotonic() + self.poll_seconds
+
+    def take(self, message: live.Message) -> str | None:
+        if not _visible(self.scope, message, self.sent):
+            return None
+        self.sent.add(message["id"])
+        self.cursor = max(self.cursor or 0, message["id"])
+        return sse_message(message)
+
+    def _read(self) -> list[str]:
+        chunks = [self.take(message) for message in _missed(self.scope, self.cursor or 0)]
+        _release_database()
+        return [chunk for chunk in chunks if chunk is not None]
+
+    def start(self) -> list[str]:
+        """The events missed since ``last_id`` (none without one)."""
+        if self.cursor is not None:
+            return self._read()
+        if self.poll_seconds:
+            self.cursor = self.scope.latest_id() if self.scope.for_customer else latest_event_id()
+        _release_database()
+        return []
+
+    def due(self) -> bool:
+        return bool(self.poll_seconds) and time.monotonic() >= self.next_poll
+
+    def poll(self) -> list[str]:
+        self.next_poll = time.monotonic() + self.poll_seconds
+        return self._read()
+
+
 def stream(scope: Scope, last_id: int | None) -> Iterator[str]:
     """The SSE body for a WSGI server: one thread per open stream.
 
@@ -195,43 +233,42 @@ def stream(scope: Scope, last_id: int | None) -> Iterator[str]:
     """
     keepalive = settings.LIVE_KEEPALIVE_SECONDS
     ends_at = time.monotonic() + settings.LIVE_STREAM_SECONDS
+    reader = _Reader(scope, last_id)
     with live.subscribe(scope.channels) as subscription:
-        # Sent once subscribed: whatever commits from now on reaches this stream.
+        missed = reader.start()
+        # Sent once subscribed and read: whatever commits from now on reaches this stream.
         yield f"retry: {RETRY_MILLISECONDS}\n: connected\n\n"
-        sent: set[int] = set()
-        if last_id is not None:
-            for message in _missed(scope, last_id):
-                sent.add(message["id"])
-                yield sse_message(message)
-        _release_database()
+        yield from missed
         while time.monotonic() < ends_at:
             received = subscription.get(timeout=keepalive)
             if received is None:
                 yield ": keep-alive\n\n"
-            elif _visible(scope, received, sent):
-                sent.add(received["id"])
-                yield sse_message(received)
+            elif (chunk := reader.take(received)) is not None:
+                yield chunk
+            if reader.due():
+                yield from reader.poll()
 
 
 async def astream(scope: Scope, last_id: int | None) -> AsyncIterator[str]:
     """The same stream for an ASGI server: many open streams on one event loop."""
     keepalive = settings.LIVE_KEEPALIVE_SECONDS
     ends_at = time.monotonic() + settings.LIVE_STREAM_SECONDS
+    reader = _Reader(scope, last_id)
     subscription = await live.asubscribe(scope.channels)
     try:
+        missed = await sync_to_async(reader.start)()
         yield f"retry: {RETRY_MILLISECONDS}\n: connected\n\n"
-        sent: set[int] = set()
-        if last_id is not None:
-            for message in await sync_to_async(_missed_then_release)(scope, last_id):
-                sent.add(message["id"])
-                yield sse_message(message)
+        for catch_up in missed:
+            yield catch_up
         while time.monotonic() < ends_at:
             received = await subscription.aget(timeout=keepalive)
             if received is None:
                 yield ": keep-alive\n\n"
-            elif _visible(scope, received, sent):
-                sent.add(received["id"])
-                yield sse_message(received)
+            elif (chunk := reader.take(received)) is not None:
+                yield chunk
+            if reader.due():
+                for polled in await sync_to_async(reader.poll)():
+                    yield polled
     finally:
         await subscription.aclose()
 

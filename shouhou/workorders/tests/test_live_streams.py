@@ -352,3 +352,21 @@ def test_stream_on_the_redis_bus_hears_a_change_made_elsewhere(world, agent, set
     # then the console stream carries it
     events = parse(b"".join(chunks).decode())
     assert [(event["order"], event["status"]) for event in events] == [(order.number, "accepted")]
+
+
+def test_idle_stream_polls_the_database_for_events_no_message_announced(
+    world, agent, settings, monkeypatch
+):
+    # given a stream that reads the database when idle (what makes the worker's changes reach
+    # pages on the in-process bus), and a change whose live message never comes
+    settings.LIVE_POLL_SECONDS = 0.2
+    order = make_order(world)
+    response = Client().get(f"/t/{order.tracking_token}/stream/")
+    chunks = iter(response.streaming_content)
+    assert next(chunks).startswith(b"retry:")
+    monkeypatch.setattr(bus, "publish_many", lambda channels, message: None)
+    services.workorder_add_note(work_order=order, actor=staff(agent), text="内部")
+    services.workorder_accept(work_order=order, actor=staff(agent))
+    # then the stream still sends the (public) event, once
+    accepted = WorkOrderEvent.objects.filter(work_order=order).latest("pk")
+    assert [event["id"] for event in parse(b"".join(chunks).decode())] == [accepted.pk]

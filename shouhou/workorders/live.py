@@ -9,6 +9,7 @@ the database is the record, the bus only says "something happened".
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -163,8 +164,6 @@ def _missed(scope: Scope, last_id: int) -> list[live.Message]:
 
 
 def sse_message(message: live.Message) -> str:
-    import json
-
     public = {key: value for key, value in message.items() if key != "internal"}
     return f"id: {message['id']}\nevent: {SSE_EVENT}\ndata: {json.dumps(public)}\n\n"
 

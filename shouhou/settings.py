@@ -123,6 +123,7 @@ if LIVE_BACKEND == "redis" and not REDIS_URL:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("LIVE_BACKEND=redis needs REDIS_URL.")
+LIVE_PAGES = env_bool("LIVE_PAGES", True)  # false: pages render without the live stream
 LIVE_CHANNEL_PREFIX = env_str("LIVE_CHANNEL_PREFIX", "shouhou:live:")
 LIVE_KEEPALIVE_SECONDS = env_int("LIVE_KEEPALIVE_SECONDS", 15, minimum=1)
 # A stream ends after this long; the browser reconnects at once (access is checked again).

@@ -103,8 +103,13 @@ def latest_event_id() -> int:
 
 def page_context(
     *, last: int, stream: str, refresh: str, target: str, order: str = "", keep_query: bool = False
-) -> dict[str, Any]:
-    """What ``workorders/partials/_live.html`` needs: the stream, where to resume, what to fetch."""
+) -> dict[str, Any] | None:
+    """What ``workorders/partials/_live.html`` needs: the stream, where to resume, what to fetch.
+
+    ``None`` (no indicator, no stream) when ``LIVE_PAGES`` is off.
+    """
+    if not settings.LIVE_PAGES:
+        return None
     return {
         "stream": stream,
         "last": last,

@@ -171,7 +171,9 @@ def cpu_snapshot(server_pid: int, database: str) -> dict[str, float]:
             status = (entry / "status").read_text()
         except OSError:
             continue
-        parent = int(next(line for line in status.splitlines() if line.startswith("PPid:")).split()[1])
+        parent = int(
+            next(line for line in status.splitlines() if line.startswith("PPid:")).split()[1]
+        )
         if pid == server_pid or parent == server_pid:
             server += _cpu_seconds(pid)
         elif cmdline.startswith("postgres:") and f" {database} " in cmdline:
@@ -284,7 +286,9 @@ def main() -> None:
         spent = {name: cpu_after[name] - cpu_before[name] for name in cpu_before}
         print(
             "CPU ms per request: "
-            + "  ".join(f"{name} {seconds * 1000 / len(results):.2f}" for name, seconds in spent.items())
+            + "  ".join(
+                f"{name} {seconds * 1000 / len(results):.2f}" for name, seconds in spent.items()
+            )
             + f"  (machine: {os.cpu_count()} cores, {elapsed:.0f} s)"
         )
 

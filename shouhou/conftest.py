@@ -132,3 +132,16 @@ def page(_chromium, live_server):
     browser_page = context.new_page()
     yield browser_page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _live_pages_only_where_tested(request: pytest.FixtureRequest) -> None:
+    """Browser tests run without the pages' live streams unless marked ``live_pages``.
+
+    The live server shares one in-memory SQLite connection between its threads; a page's own
+    live refresh running beside the test's next click could use it at the same time.
+    """
+    if request.node.get_closest_marker("browser") and not request.node.get_closest_marker(
+        "live_pages"
+    ):
+        request.getfixturevalue("settings").LIVE_PAGES = False

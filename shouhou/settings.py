@@ -118,6 +118,22 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Live pages (Server-Sent Events, docs/live.md): in-process by default, Redis pub/sub when
+# REDIS_URL is set, so that every web process sees every event.
+LIVE_BACKEND = env_choice("LIVE_BACKEND", "redis" if REDIS_URL else "memory", ("memory", "redis"))
+if LIVE_BACKEND == "redis" and not REDIS_URL:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("LIVE_BACKEND=redis needs REDIS_URL.")
+LIVE_PAGES = env_bool("LIVE_PAGES", True)  # false: pages render without the live stream
+LIVE_CHANNEL_PREFIX = env_str("LIVE_CHANNEL_PREFIX", "shouhou:live:")
+LIVE_KEEPALIVE_SECONDS = env_int("LIVE_KEEPALIVE_SECONDS", 15, minimum=1)
+# A stream ends after this long; the browser reconnects at once (access is checked again).
+LIVE_STREAM_SECONDS = env_int("LIVE_STREAM_SECONDS", 600, minimum=10)
+# An idle stream also reads the database this often (0 = never): events made in another
+# process (the worker) reach pages without Redis, and a message lost in Redis is caught up.
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 0 if LIVE_BACKEND == "redis" else 30, minimum=0)
+
 # --- background work -------------------------------------------------------------------------
 # database: django-tasks-db in this database, no other server (the default; `make run`).
 # redis: RQ on REDIS_URL through django-tasks-rq, for production. immediate: run in-process

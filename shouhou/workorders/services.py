@@ -33,7 +33,7 @@ from shouhou.core.sms import send_sms
 from shouhou.customers.models import Address, Asset, Customer
 from shouhou.dispatch.models import Technician, TechnicianStatus
 from shouhou.dispatch.services import technician_set_status
-from shouhou.workorders import hooks
+from shouhou.workorders import hooks, live
 from shouhou.workorders.attachments import clean_image, clean_upload
 from shouhou.workorders.choices import (
     CUSTOMER_CANCELLABLE,
@@ -109,6 +109,7 @@ def _event(
     from_status: str = "",
     to_status: str = "",
     is_internal: bool = False,
+    previous_channels: list[str] | None = None,
 ) -> WorkOrderEvent:
     event = WorkOrderEvent.objects.create(
         work_order=work_order,
@@ -123,6 +124,8 @@ def _event(
         created_at=timezone.now(),
     )
     event_published(event.pk)  # delivery is enqueued after commit (core.outbox)
+    # Live pages hear of it after commit; a rollback publishes nothing (docs/live.md).
+    live.announce(work_order, event, previous_channels=previous_channels)
     return event
 
 
@@ -167,13 +170,23 @@ def _workorder_transition(
     now = timezone.now()
     previous = locked.status
     fields = {"status": to, **(updates or {})}
+    before = live.channels_for(locked)  # who must hear that the order left them
     milestone = _MILESTONES.get(to)
     if milestone and getattr(locked, milestone) is None:
         fields[milestone] = now
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.save(update_fields=[*fields, "updated_at"])
-    _event(locked, event_type, actor, reason=reason, data=data, from_status=previous, to_status=to)
+    _event(
+        locked,
+        event_type,
+        actor,
+        reason=reason,
+        data=data,
+        from_status=previous,
+        to_status=to,
+        previous_channels=before,
+    )
     return locked
 
 
@@ -187,10 +200,11 @@ def _workorder_update(
     reason: str = "",
 ) -> WorkOrder:
     """Change fields of an already locked order without changing its status, with an event."""
+    before = live.channels_for(locked)  # who must hear that the order left them
     for name, value in updates.items():
         setattr(locked, name, value)
     locked.save(update_fields=[*updates, "updated_at"])
-    _event(locked, event_type, actor, data=data, reason=reason)
+    _event(locked, event_type, actor, data=data, reason=reason, previous_channels=before)
     return locked
 
 

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from shouhou.workorders.views import customer as views
+from shouhou.workorders.views import live
 
 urlpatterns = [
     # 报修
@@ -15,12 +16,14 @@ urlpatterns = [
     path("report/<slug:org_code>/done/<str:token>/", views.report_done, name="report-done"),
     # tracking by link: reading needs only the link; changing needs the customer's identity
     path("t/<str:token>/", views.track, name="track"),
+    path("t/<str:token>/stream/", live.track_stream, name="track-stream"),
     path("t/<str:token>/code/", views.track_code, name="track-code"),
     path("t/<str:token>/verify/", views.track_verify, name="track-verify"),
     path("t/<str:token>/<slug:action>/", views.track_action, name="track-action"),
     # 我的服务
     path("my/orders/", views.my_orders, name="my-orders"),
     path("my/orders/<str:number>/", views.my_order, name="my-order"),
+    path("my/orders/<str:number>/stream/", live.my_order_stream, name="my-order-stream"),
     path("my/orders/<str:number>/<slug:action>/", views.my_order_action, name="my-order-action"),
     # photos and videos, only for people who may see the order
     path("attachments/<str:token>/", views.attachment_file, name="attachment"),

@@ -2,10 +2,12 @@
 
 from django.urls import path
 
+from shouhou.workorders.views import live
 from shouhou.workorders.views import technician as views
 
 urlpatterns = [
     path("", views.job_list, name="list"),
+    path("stream/", live.technician_stream, name="stream"),
     path("<str:number>/", views.job_detail, name="detail"),
     path(
         "<str:number>/attachments/<slug:token>/",

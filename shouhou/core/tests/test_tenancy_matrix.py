@@ -966,6 +966,7 @@ ORDER_CASES: list[OrderCase] = [
     ],
     # the customer's pages (A's customer, signed in)
     OrderCase("my order", CUSTOMER, _under(_in_my_orders)),
+    OrderCase("my order live stream", CUSTOMER, _under(_in_my_orders, "stream/")),
     *[
         OrderCase(f"my order {action}", CUSTOMER, _under(_in_my_orders, f"{action}/"), "post")
         for action in customer_views._ACTIONS

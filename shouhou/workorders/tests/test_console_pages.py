@@ -253,8 +253,9 @@ def test_queue_query_count_is_pinned(world, agent, django_assert_num_queries, ho
         )
     client = client_for(agent)
     # session, user, memberships, network, outlets, technicians, fault types, count, page,
-    # first-dispatch success rate, organisation switcher
-    with django_assert_num_queries(11):
+    # first-dispatch success rate, organisation switcher, the live indicator's starting
+    # event id
+    with django_assert_num_queries(12):
         answer = client.get(QUEUE, {"status": "open", "q": "空调"})
     assert len(numbers(answer)) == how_many
 
@@ -515,8 +516,9 @@ def test_detail_query_count_does_not_grow_with_technicians_and_events(world, age
     # technicians with today's shift, day off and load; skill levels with their codes;
     # first-visit history; the policy; the fault's code with its skills), and the assignable
     # organisations are looked up once: 19. The dispatch panel adds 4 (due offers expired,
-    # the attempts, the policy and the service type's mode override): 23.
-    assert before == 23
+    # the attempts, the policy and the service type's mode override): 23; the live
+    # indicator's starting event id: 24.
+    assert before == 24
 
 
 def test_accept_with_triage_through_the_page(world, agent):

@@ -141,8 +141,9 @@ def test_job_list_shows_exactly_my_jobs_in_their_groups(
     )
     tinas = make_job(world, technician=tina)
     olgas = WorkOrderFactory(organization=olga.organization, technician=olga, status="assigned")
-    # when (session, user, the jobs: one query for the whole list, one for the route ETAs)
-    with django_assert_num_queries(4):
+    # when (session, user, the jobs: one query for the whole list, one for the route ETAs, the
+    # live indicator's starting event id)
+    with django_assert_num_queries(5):
         answer = tom.get("/tech/jobs/")
     # then
     assert answer.status_code == 200

@@ -57,7 +57,7 @@ from shouhou.dispatch.slots import appointment_book, available_slots, slot_booki
 from shouhou.feedback.models import FollowUp, FollowUpStatus
 from shouhou.feedback.selectors import follow_up_list_for_user
 from shouhou.feedback.services import follow_up_resolve as follow_up_resolve_service
-from shouhou.workorders import services
+from shouhou.workorders import live, services
 from shouhou.workorders.access import OPERATOR_ROLES
 from shouhou.workorders.choices import (
     STATUS_COLOURS,
@@ -245,6 +245,13 @@ def queue(request: HttpRequest, organization: int) -> HttpResponse:
     now = timezone.now()
     context["success_rate"] = first_dispatch_success_rate(
         organization_ids={organization}, since=now - SUCCESS_RATE_PERIOD, until=now
+    )
+    context["live"] = live.page_context(
+        last=live.latest_event_id(),
+        stream=reverse("wo_console:stream"),
+        refresh=reverse("wo_console:queue"),
+        target="#queue-results",
+        keep_query=True,
     )
     return render(request, "workorders/console/queue.html", context)
 
@@ -759,12 +766,16 @@ def workorder_detail(request: HttpRequest, organization: int, number: str) -> Ht
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     context = _detail_context(request, order, organization)
-    template = (
-        "workorders/partials/_console_detail_body.html"
-        if _is_htmx(request)
-        else "workorders/console/detail.html"
+    if _is_htmx(request):
+        return render(request, "workorders/partials/_console_detail_body.html", context)
+    context["live"] = live.page_context(
+        last=live.latest_event_id(),
+        stream=reverse("wo_console:stream"),
+        refresh=reverse("wo_console:detail", args=[order.number]),
+        target="#wo-body",
+        order=order.number,
     )
-    return render(request, template, context)
+    return render(request, "workorders/console/detail.html", context)
 
 
 def _form_problems(form: forms.Form) -> str:

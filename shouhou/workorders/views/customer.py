@@ -61,7 +61,7 @@ from shouhou.dispatch.slots import (
 )
 from shouhou.feedback.models import Rating
 from shouhou.feedback.services import rating_submit
-from shouhou.workorders import services
+from shouhou.workorders import live, services
 from shouhou.workorders.access import CUSTOMER, relations
 from shouhou.workorders.attachments import AttachmentRejected
 from shouhou.workorders.choices import (
@@ -937,11 +937,21 @@ def _render_order(
     result: ActionResult | None = None,
 ) -> HttpResponse:
     context = order_context(request, order, via_token=via_token, result=result)
-    template = (
-        "workorders/partials/_customer_order.html"
-        if _is_htmx(request)
-        else "workorders/customer/order_detail.html"
-    )
+    if _is_htmx(request):
+        template = "workorders/partials/_customer_order.html"
+    else:
+        template = "workorders/customer/order_detail.html"
+        stream = (
+            reverse("wo_customer:track-stream", args=[order.tracking_token])
+            if via_token
+            else reverse("wo_customer:my-order-stream", args=[order.number])
+        )
+        context["live"] = live.page_context(
+            last=live.customer_scope(order).latest_id(),
+            stream=stream,
+            refresh=context["urls"]["page"],
+            target="#order",
+        )
     return render(request, template, context, status=result.status if result else 200)
 
 

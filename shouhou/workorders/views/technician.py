@@ -33,7 +33,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from shouhou.core.errors import Conflict, DomainError
 from shouhou.dispatch.models import Technician
 from shouhou.workorders import forms_technician as tech_forms
-from shouhou.workorders import selectors, services
+from shouhou.workorders import live, selectors, services
 from shouhou.workorders.choices import (
     OPEN,
     PRIORITY_RANK,
@@ -236,12 +236,20 @@ def technician_job_groups(*, user: Any, now: dt.datetime | None = None) -> list[
 @login_required
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
-    """/tech/jobs/: the signed-in technician's jobs, grouped for the working day."""
-    return render(
-        request,
-        "workorders/technician/job_list.html",
-        {"groups": technician_job_groups(user=request.user)},
+    """/tech/jobs/: the signed-in technician's jobs, grouped for the working day.
+
+    htmx (the live page refreshing itself) gets only the list.
+    """
+    context: dict[str, Any] = {"groups": technician_job_groups(user=request.user)}
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "workorders/partials/_tech_job_list.html", context)
+    context["live"] = live.page_context(
+        last=live.latest_event_id(),
+        stream=reverse("wo_tech:stream"),
+        refresh=reverse("wo_tech:list"),
+        target="#tech-jobs",
     )
+    return render(request, "workorders/technician/job_list.html", context)
 
 
 # --- one job --------------------------------------------------------------------------------

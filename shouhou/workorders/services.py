@@ -304,11 +304,14 @@ def workorder_create(
     service) a missing address. The customer gets the number and tracking link by SMS.
     """
     if idempotency_key:
-        existing = WorkOrder.objects.filter(
-            organization=organization, idempotency_key=idempotency_key
-        ).first()
-        if existing is not None:
-            return IntakeResult(existing, created=False)
+        # Only the id first: a retry is rare, and one column is cheap to ask for on every intake.
+        existing_pk = (
+            WorkOrder.objects.filter(organization=organization, idempotency_key=idempotency_key)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if existing_pk is not None:
+            return IntakeResult(WorkOrder.objects.get(pk=existing_pk), created=False)
     _check_same_organization(
         organization,
         customer=customer,

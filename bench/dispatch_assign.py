@@ -4,6 +4,12 @@ p99 <= 50 ms on SQLite and on PostgreSQL). A benchmark, not a test.
     .venv/bin/python bench/dispatch_assign.py --db sqlite   [--orders 300]
     .venv/bin/python bench/dispatch_assign.py --db postgres [--orders 300]
     .venv/bin/python bench/dispatch_assign.py --db both
+    .venv/bin/python bench/dispatch_assign.py --db both --mode manual
+
+``--mode auto`` (the default) sets the brand's dispatch mode to automatic and times
+``workorder_accept`` alone: accepting ranks the network and assigns the best technician, with
+its explanation, in the same transaction. ``--mode manual`` sets it to manual and times what a
+dispatcher's click does: accept, then the ranked suggestions, then assigning the best one.
 
 Each run starts from a fresh database (SQLite: a temporary file; PostgreSQL: the database
 ``shouhou_bench_assign``, dropped and created), migrates it and builds the appliance demo
@@ -64,7 +70,7 @@ def prepare_environment(db: str, directory: str) -> None:
     )
 
 
-def run(db: str, orders: int, use_now: bool) -> None:
+def run(db: str, orders: int, use_now: bool, mode: str) -> None:
     with tempfile.TemporaryDirectory() as directory:
         prepare_environment(db, directory)
         sys.path.insert(0, str(ROOT))
@@ -79,7 +85,7 @@ def run(db: str, orders: int, use_now: bool) -> None:
         from shouhou.catalog.models import FaultType, ServiceType
         from shouhou.customers.models import Address
         from shouhou.demo.build import build_demo
-        from shouhou.dispatch.models import Technician
+        from shouhou.dispatch.models import DispatchPolicy, Technician
         from shouhou.dispatch.selectors import technician_suggestions
         from shouhou.workorders import services
         from shouhou.workorders.services import Actor
@@ -93,6 +99,7 @@ def run(db: str, orders: int, use_now: bool) -> None:
             flush=True,
         )
         organization = Organization.objects.get(code="qingfeng")
+        DispatchPolicy.objects.update_or_create(organization=organization, defaults={"mode": mode})
         agent = (
             Membership.objects.filter(organization=organization, role="agent")
             .select_related("user")
@@ -140,6 +147,11 @@ def run(db: str, orders: int, use_now: bool) -> None:
             ).work_order
             begin, begin_cpu = time.perf_counter(), time.process_time()
             accepted = services.workorder_accept(work_order=order, actor=actor)
+            if mode == "auto":
+                elapsed = (time.perf_counter() - begin) * 1000
+                cpu = (time.process_time() - begin_cpu) * 1000
+                services.workorder_cancel(work_order=order, actor=actor, reason="bench")
+                return elapsed, cpu, accepted.technician_id is not None
             ranking = technician_suggestions(work_order=accepted, limit=5, at=moment)
             assigned = bool(ranking.candidates)
             if assigned:
@@ -176,7 +188,7 @@ def run(db: str, orders: int, use_now: bool) -> None:
         timings.sort()
         cpu_timings.sort()
         print(
-            f"[{db}] {connection.vendor}: {orders} orders accepted + ranked + assigned "
+            f"[{db}] {connection.vendor}, mode {mode}: {orders} orders accepted and assigned "
             f"({assigned} got a technician)",
             flush=True,
         )
@@ -209,14 +221,24 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--now", action="store_true", help="rank at the real time of day")
+    parser.add_argument(
+        "--mode",
+        choices=["auto", "manual"],
+        default="auto",
+        help="auto: accepting assigns (ranking at the real time); manual: accept, rank, assign",
+    )
     arguments = parser.parse_args()
     if arguments.db == "both":
         # One process per database: Django's settings are read once per process.
         for db in ("sqlite", "postgres"):
-            command = [sys.executable, __file__, "--db", db, "--orders", str(arguments.orders)]
+            command = [
+                sys.executable,
+                __file__,
+                *("--db", db, "--orders", str(arguments.orders), "--mode", arguments.mode),
+            ]
             subprocess.run([*command, *(["--now"] if arguments.now else [])], check=True)
         return
-    run(arguments.db, arguments.orders, arguments.now)
+    run(arguments.db, arguments.orders, arguments.now, arguments.mode)
 
 
 if __name__ == "__main__":

@@ -54,8 +54,8 @@ def test_exactly_one_of_two_simultaneous_grabs_wins(crew, agent):
         results = race(entry, [crew.tom, crew.ted])
         # then: one winner, one clear refusal, one assignment in the database
         assert sorted(str(value) for value in results.values()) == [
-            "Another technician took this job first.",
             "won",
+            "其他工程师已先抢到该工单。",  # zh-hans, the default language
         ]
         winner = crew.tom if results[crew.tom.pk] == "won" else crew.ted
         order = WorkOrder.objects.get(pk=order.pk)

@@ -216,7 +216,7 @@ def test_booking_takes_a_bay_and_a_full_slot_refuses(org_a, agent):
     assert (booking.start, booking.end, booking.outlet) == (start, at(next_monday(), 11), outlet)
     with pytest.raises(SlotFull) as refused:
         slot_book(work_order=second, start=start)
-    assert str(refused.value) == "This time is fully booked. Please choose another time."
+    assert str(refused.value) == "该时间已约满，请选择其他时间。"  # zh-hans, the default language
     assert isinstance(refused.value, DomainError)
     slot = OutletSlot.objects.get(outlet=outlet, start=start)
     assert (slot.capacity, slot.booked) == (1, 1)

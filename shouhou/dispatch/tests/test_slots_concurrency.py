@@ -77,7 +77,7 @@ def test_concurrent_bookings_never_overbook_a_slot():
     assert len(won) == BAYS
     assert len(refused) == CUSTOMERS - BAYS
     assert {str(error) for error in refused} == {
-        "This time is fully booked. Please choose another time."
+        "该时间已约满，请选择其他时间。"  # zh-hans, the default language
     }
     slot = OutletSlot.objects.get(outlet=outlet, start=start)
     assert (slot.capacity, slot.booked) == (BAYS, BAYS)

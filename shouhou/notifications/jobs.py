@@ -7,8 +7,10 @@ import datetime as dt
 from django.conf import settings
 
 from shouhou.core.scheduler import periodic
-from shouhou.notifications.tasks import sweep_outbox
+from shouhou.notifications.tasks import sweep_messages, sweep_outbox
 
 periodic("outbox.sweep", every=dt.timedelta(seconds=settings.EVENT_SWEEP_INTERVAL_SECONDS))(
     sweep_outbox
 )
+
+periodic("notifications.messages", every=dt.timedelta(seconds=60))(sweep_messages)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -109,6 +110,16 @@ class NotificationTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} · {self.audience} · {self.channel} · {self.language}"
+
+    def clean(self) -> None:
+        from django.template import Engine, TemplateSyntaxError
+
+        engine = Engine(debug=False, autoescape=False)
+        for name in ("subject", "body"):
+            try:
+                engine.from_string(getattr(self, name))
+            except TemplateSyntaxError as exc:
+                raise ValidationError({name: str(exc)}) from exc
 
 
 class Message(models.Model):

@@ -478,3 +478,9 @@ def message_mark_read(*, user: User, message_id: int, now: dt.datetime | None = 
         message.read_at = now or timezone.now()
         Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=message.read_at)
     return message
+
+
+def preference_for(*, user: User) -> NotificationPreference:
+    """The user's preference row (made with the defaults on first use)."""
+    pref, _created = NotificationPreference.objects.get_or_create(user=user)
+    return pref

@@ -48,7 +48,7 @@ logger = logging.getLogger("shouhou.notifications")
 
 LOCAL_TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 FALLBACK_LANGUAGE = "zh-hans"
-# Milestones the customer also gets by SMS (a login is not needed for SMS).
+# Milestones (and the follow-up) the customer also gets by SMS (a login is not needed for SMS).
 SMS_MILESTONES = frozenset(
     {
         K.ACCEPTED,
@@ -57,6 +57,7 @@ SMS_MILESTONES = frozenset(
         K.APPOINTMENT_CHANGED,
         K.EN_ROUTE,
         K.COMPLETED,
+        K.FOLLOW_UP,  # without it a customer with no login would never hear
     }
 )
 LOW_RATING_BELOW = 3
@@ -484,3 +485,29 @@ def preference_for(*, user: User) -> NotificationPreference:
     """The user's preference row (made with the defaults on first use)."""
     pref, _created = NotificationPreference.objects.get_or_create(user=user)
     return pref
+
+
+FOLLOW_UP_AFTER = dt.timedelta(hours=48)
+FOLLOW_UP_WINDOW = dt.timedelta(days=5)  # older completions are not followed up any more
+
+
+def follow_ups_create(*, now: dt.datetime | None = None, limit: int = 200) -> list[int]:
+    """The 48-hour follow-up: a message to each customer whose order was completed 48 hours
+    ago (up to five days ago), anchored on the completion event so it is made only once."""
+    now = now or timezone.now()
+    done = (
+        WorkOrderEvent.objects.filter(
+            type=EventType.COMPLETED,
+            created_at__lte=now - FOLLOW_UP_AFTER,
+            created_at__gte=now - FOLLOW_UP_AFTER - FOLLOW_UP_WINDOW,
+            work_order__status__in=[S.COMPLETED, S.CLOSED],
+        )
+        .exclude(messages__kind=K.FOLLOW_UP)
+        .order_by("created_at")[:limit]
+    )
+    created: list[int] = []
+    for event in done:
+        created += messages_create(
+            event=event, kind=K.FOLLOW_UP, audiences=(Audience.CUSTOMER,), now=now
+        )
+    return created

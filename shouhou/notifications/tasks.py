@@ -79,3 +79,13 @@ def sweep_messages() -> int:
     for message_id in due:
         transaction.on_commit(partial(enqueue_message_send, message_id))
     return len(due)
+
+
+def follow_ups() -> int:
+    """The job: make the 48-hour follow-up messages that are due and enqueue those to send."""
+    from shouhou.notifications.messaging import follow_ups_create
+
+    created = follow_ups_create()
+    for message_id in created:
+        transaction.on_commit(partial(enqueue_message_send, message_id))
+    return len(created)

@@ -19,6 +19,7 @@ from shouhou.core.testing.factories import (
 from shouhou.notifications.choices import MessageState
 from shouhou.notifications.handlers import notify
 from shouhou.notifications.messaging import (
+    follow_ups_create,
     inbox_for,
     inbox_unread_count,
     message_mark_read,
@@ -247,3 +248,20 @@ def test_the_sweeper_finds_due_and_abandoned_messages(order):
     deferred = set(Message.objects.filter(event=ev, state="deferred").values_list("pk", flat=True))
     assert not deferred & set(messages_due(now=morning - dt.timedelta(minutes=1)))
     assert deferred <= set(messages_due(now=morning + dt.timedelta(minutes=1)))
+
+
+def test_follow_up_goes_48_hours_after_completion_once(order):
+    order.status = WorkOrderStatus.COMPLETED
+    order.save()
+    completed = event(order, EventType.COMPLETED, created_at=DAYTIME)
+    # not yet 48 hours later
+    assert follow_ups_create(now=DAYTIME + dt.timedelta(hours=47)) == []
+    # 48 hours later: the customer's follow-up on every channel they have
+    later = DAYTIME + dt.timedelta(hours=48)
+    created = follow_ups_create(now=later)
+    follow_ups = Message.objects.filter(event=completed, kind="follow_up")
+    assert set(created) == set(follow_ups.values_list("pk", flat=True))
+    assert set(follow_ups.values_list("channel", flat=True)) == {"inapp", "wechat", "email", "sms"}
+    assert "两天" in follow_ups.get(channel="inapp").body
+    # the next run makes nothing more
+    assert follow_ups_create(now=later + dt.timedelta(minutes=10)) == []

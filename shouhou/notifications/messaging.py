@@ -245,6 +245,8 @@ def template_context(
     if isinstance(eta, str) and "T" in eta:
         with contextlib.suppress(ValueError):
             eta = _format_local(dt.datetime.fromisoformat(eta))
+    if not eta:
+        eta = appointment  # no estimate in the event: the agreed window is the best one
     from shouhou.workorders.services import tracking_url
 
     return {

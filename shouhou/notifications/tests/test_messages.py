@@ -265,3 +265,13 @@ def test_follow_up_goes_48_hours_after_completion_once(order):
     assert "两天" in follow_ups.get(channel="inapp").body
     # the next run makes nothing more
     assert follow_ups_create(now=later + dt.timedelta(minutes=10)) == []
+
+
+def test_assignment_eta_falls_back_to_the_appointment_window(order):
+    order.appointment_start = dt.datetime(2026, 11, 24, 14, 0, tzinfo=SHANGHAI)
+    order.appointment_end = dt.datetime(2026, 11, 24, 16, 0, tzinfo=SHANGHAI)
+    order.save()
+    ev = event(order, EventType.TECHNICIAN_ASSIGNED)
+    messages_create_for_event(event=ev, now=DAYTIME)
+    sms = Message.objects.get(event=ev, channel="sms")
+    assert "预计2026-11-24 14:00–16:00到达" in sms.body

@@ -46,6 +46,7 @@ urlpatterns = [
     path("tech/jobs/", include(("shouhou.workorders.urls_technician", "wo_tech"))),
     path("tech/", include(("shouhou.dispatch.urls_technician", "dispatch_tech"))),
     path("", include(("shouhou.workorders.urls_customer", "wo_customer"))),
+    path("inbox/", include("shouhou.notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("shouhou.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

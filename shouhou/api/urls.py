@@ -14,6 +14,7 @@ from shouhou.dispatch.api import routes as dispatch_routes
 from shouhou.dispatch.api import slots as dispatch_slots
 from shouhou.dispatch.api import views as dispatch
 from shouhou.dispatch.api.board import DispatchBatchView, DispatchBoardView
+from shouhou.notifications.api import views as notifications
 from shouhou.workorders.api.views import WorkOrderViewSet
 
 router = DefaultRouter()
@@ -63,6 +64,13 @@ urlpatterns = [
         "work-orders/<str:number>/book-slot/",
         dispatch_slots.WorkOrderBookSlotView.as_view(),
         name="work-order-book-slot",
+    ),
+    path("inbox/", notifications.InboxView.as_view(), name="inbox"),
+    path("inbox/<int:pk>/read/", notifications.InboxReadView.as_view(), name="inbox-read"),
+    path(
+        "me/notification-preferences/",
+        notifications.PreferenceView.as_view(),
+        name="notification-preferences",
     ),
     path("", include(router.urls)),
 ]

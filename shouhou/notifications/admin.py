@@ -7,18 +7,23 @@ deliveries on their webhook pages.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from shouhou.core.admin import TenantModelAdmin, admin_organization_ids
 from shouhou.core.errors import DomainError
-from shouhou.notifications.models import EventDelivery
+from shouhou.notifications.choices import MessageState
+from shouhou.notifications.messaging import message_resend
+from shouhou.notifications.models import EventDelivery, Message, NotificationTemplate
 from shouhou.notifications.services import delivery_replay
-from shouhou.notifications.tasks import enqueue_event_delivery
+from shouhou.notifications.tasks import enqueue_event_delivery, enqueue_message_send
 
 
 class PlatformOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -80,3 +85,85 @@ class EventDeliveryAdmin(PlatformOnlyAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Actions need the change permission; the form itself has only read-only fields.
         return self.has_module_permission(request)
+
+
+@admin.register(NotificationTemplate)
+class NotificationTemplateAdmin(TenantModelAdmin):
+    """An organisation admin writes their own wording; built-in defaults are shown read-only."""
+
+    list_display = ["kind", "audience", "channel", "language", "organization", "subject"]
+    list_filter = ["kind", "audience", "channel", "language"]
+    search_fields = ["subject", "body"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[NotificationTemplate]:
+        queryset = NotificationTemplate.objects.select_related("organization")
+        if request.user.is_superuser:
+            return queryset
+        ids = admin_organization_ids(request)
+        return queryset.filter(Q(organization__in=ids) | Q(organization__isnull=True))
+
+    def _own(self, request: HttpRequest, obj: NotificationTemplate | None) -> bool:
+        if request.user.is_superuser:
+            return True
+        ids = admin_organization_ids(request)
+        if obj is None:
+            return bool(ids)
+        return obj.organization_id in ids
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._own(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._own(request, obj)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[no-untyped-def]
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not request.user.is_superuser and "organization" in form.base_fields:
+            form.base_fields["organization"].required = True
+        return form
+
+
+@admin.register(Message)
+class MessageAdmin(TenantModelAdmin):
+    """Every message with its state and attempts; failed ones can be sent again."""
+
+    list_display = [
+        "created_at",
+        "work_order",
+        "kind",
+        "audience",
+        "channel",
+        "address",
+        "state",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["state", "channel", "kind", "audience"]
+    list_select_related = ["work_order"]
+    search_fields = ["work_order__number", "address"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Message._meta.fields]
+    actions = ["send_again"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Send again"), permissions=["view"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        queued = 0
+        for message in queryset.filter(state=MessageState.FAILED):
+            message_resend(message=message)
+            transaction.on_commit(partial(enqueue_message_send, message.pk))
+            queued += 1
+        self.message_user(
+            request,
+            ngettext("%(n)d message queued again.", "%(n)d messages queued again.", queued)
+            % {"n": queued},
+            messages.SUCCESS,
+        )

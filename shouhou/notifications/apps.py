@@ -12,3 +12,4 @@ class NotificationsConfig(AppConfig):
         from shouhou.notifications.tasks import enqueue_event_delivery
 
         on_event_published(enqueue_event_delivery)
+        import shouhou.notifications.handlers  # noqa: F401  (registers the consumer)

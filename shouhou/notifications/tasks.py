@@ -48,3 +48,44 @@ def sweep_outbox() -> int:
             report.leases_expired,
         )
     return len(report.enqueue)
+
+
+@task()
+def send_message(message_id: int) -> str | None:
+    """Send one message; a deferred retry is scheduled when the backend can defer (otherwise
+    the ``notifications.messages`` job picks it up when it falls due)."""
+    from shouhou.notifications.messaging import message_send
+
+    result = message_send(message_id=message_id)
+    if result.retry_at is not None:
+        enqueue_message_send(message_id, run_after=result.retry_at)
+    return result.state
+
+
+def enqueue_message_send(message_id: int, *, run_after: dt.datetime | None = None) -> None:
+    scheduled = send_message
+    if run_after is not None:
+        if not send_message.get_backend().supports_defer:
+            return
+        scheduled = send_message.using(run_after=run_after)
+    scheduled.enqueue(message_id)
+
+
+def sweep_messages() -> int:
+    """The job: enqueue messages that are due (deferral over) or whose sender died."""
+    from shouhou.notifications.messaging import messages_due
+
+    due = messages_due()
+    for message_id in due:
+        transaction.on_commit(partial(enqueue_message_send, message_id))
+    return len(due)
+
+
+def follow_ups() -> int:
+    """The job: make the 48-hour follow-up messages that are due and enqueue those to send."""
+    from shouhou.notifications.messaging import follow_ups_create
+
+    created = follow_ups_create()
+    for message_id in created:
+        transaction.on_commit(partial(enqueue_message_send, message_id))
+    return len(created)

@@ -84,6 +84,7 @@ from shouhou.dispatch.models import (
 )
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
+from shouhou.notifications.models import Message, NotificationTemplate
 from shouhou.webhooks.models import WebhookDelivery, WebhookEndpoint
 from shouhou.workorders import services
 from shouhou.workorders.api.views import WorkOrderViewSet
@@ -219,6 +220,26 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
     )
     tenant.webhook_delivery = WebhookDelivery.objects.create(
         endpoint=tenant.webhook_endpoint, event=tenant.event, next_attempt_at=timezone.now()
+    )
+    tenant.message = Message.objects.create(
+        organization=org,
+        work_order=tenant.work_order,
+        event=tenant.event,
+        kind="en_route",
+        audience="customer",
+        channel="sms",
+        address=customer.phone,
+        language="zh-hans",
+        body="on the way",
+        next_attempt_at=timezone.now(),
+    )
+    tenant.notification_template = NotificationTemplate.objects.create(
+        organization=org,
+        kind="completed",
+        audience="customer",
+        channel="sms",
+        language="zh-hans",
+        body="{{ number }} done",
     )
     # A bay of the outlet held by the tenant's order (rows for the slot admins).
     slot_start = timezone.make_aware(dt.datetime(2030, 1, 7, 10))
@@ -1471,6 +1492,8 @@ ADMIN_OBJECTS: dict[str, str] = {
     "feedback.followup": "follow_up",
     "webhooks.webhookendpoint": "webhook_endpoint",
     "webhooks.webhookdelivery": "webhook_delivery",
+    "notifications.message": "message",
+    "notifications.notificationtemplate": "notification_template",
 }
 # Rows that go with the admin objects above (inlines): they must not change either.
 INLINE_OBJECTS: dict[str, list[str]] = {
@@ -1492,6 +1515,7 @@ READ_ONLY_ADMINS = frozenset(
         "dispatch.dispatchattempt",
         "webhooks.webhookdelivery",
         "dispatch.slotbooking",
+        "notifications.message",
     }
 )
 # Admins whose rows are never deleted by hand: a slot's bay counter must match its bookings.
@@ -1511,6 +1535,7 @@ NO_ADD_FORM: dict[str, str] = {
     "organisations has none (each tenant here has its policy; the change page edits it)",
     "dispatch.outletslot": "counters appear with the first booking (slot_book)",
     "dispatch.slotbooking": "read-only: bays are booked through the booking services",
+    "notifications.message": "read-only: made from events by the notifications consumer",
 }
 # Admins scoped to orders the organisation owns OR serves (lookup prefix to the order).
 OWNED_OR_SERVED: dict[str, str] = {
@@ -1877,7 +1902,18 @@ ADD_FORMS["webhooks.webhookendpoint"] = lambda t: {
     "is_active": "on",
 }
 
+ADD_FORMS["notifications.notificationtemplate"] = lambda t: {
+    "organization": t.org.pk,
+    "kind": "completed",
+    "audience": "customer",
+    "channel": "sms",
+    "language": "en",
+    "subject": "",
+    "body": "{{ number }} is done",
+}
+
 ADD_MODELS: dict[str, type[models.Model]] = {
+    "notifications.notificationtemplate": NotificationTemplate,
     "webhooks.webhookendpoint": WebhookEndpoint,
     "accounts.outlet": Outlet,
     "accounts.membership": Membership,
@@ -2014,6 +2050,11 @@ ADD_TAMPER_CASES: list[AddTamper] = [
     ),
     AddTamper(
         "webhook endpoint in B", "webhooks.webhookendpoint", lambda b: {"organization": b.org.pk}
+    ),
+    AddTamper(
+        "notification template in B",
+        "notifications.notificationtemplate",
+        lambda b: {"organization": b.org.pk},
     ),
     AddTamper(
         "follow-up for B's technician",

@@ -30,7 +30,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 EVENTS = 30
 PROBES = ("probe.atomic", "probe.idempotent")
-CONSUMERS = (*PROBES, "webhooks")  # every consumer the worker has (no endpoint: a no-op)
+# every consumer the worker has (webhooks: no endpoint; notifications: notes tell nobody)
+CONSUMERS = (*PROBES, "webhooks", "notifications")
 PROJECT_DIR = Path(django_settings.BASE_DIR).parent
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

@@ -234,6 +234,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 # made in another process is seen everywhere within it (docs/configuration.md).
 API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 10, minimum=0)
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 60, minimum=0)
+# Dispatch reads: technicians' skills, shifts, days off and fix history, dispatch policies and
+# an organisation's network (docs/dispatch.md, "What ranking reads").
+DISPATCH_CACHE_SECONDS = env_int("DISPATCH_CACHE_SECONDS", 30, minimum=0)
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

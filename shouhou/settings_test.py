@@ -16,6 +16,7 @@ os.environ.setdefault("LIVE_POLL_SECONDS", "0")
 # Tests see the database on every read (the caches have their own tests).
 os.environ.setdefault("API_TOKEN_CACHE_SECONDS", "0")
 os.environ.setdefault("CATALOG_CACHE_SECONDS", "0")
+os.environ.setdefault("DISPATCH_CACHE_SECONDS", "0")
 
 from shouhou.settings import *  # noqa: F403
 

@@ -192,3 +192,18 @@ def fault_type_estimate_range(
         return estimate.low, estimate.high
 
     return catalog_cache.get_or_compute(("estimate", fault_type.pk, product_model_id, on), compute)
+
+
+def fault_type_skill_codes(fault_type_id: int) -> tuple[str | None, tuple[str, ...]]:
+    """The fault's code and the codes of the skills it requires (one query, remembered like
+    the other catalog rows; a change of the required skills clears it in this process)."""
+
+    def compute() -> tuple[str | None, tuple[str, ...]]:
+        rows = list(
+            FaultType.objects.filter(pk=fault_type_id).values_list("code", "required_skills__code")
+        )
+        if not rows:
+            return None, ()
+        return rows[0][0], tuple(sorted(code for _fault, code in rows if code is not None))
+
+    return catalog_cache.get_or_compute(("fault-skills", fault_type_id), compute)

@@ -37,11 +37,13 @@ from shouhou.dispatch.models import (
     AttemptOutcome,
     DispatchAttempt,
     DispatchMode,
-    DispatchModeOverride,
-    DispatchPolicy,
     Technician,
 )
-from shouhou.dispatch.selectors import technician_suggestions
+from shouhou.dispatch.selectors import (
+    dispatch_policy_cached,
+    mode_overrides_cached,
+    technician_suggestions,
+)
 from shouhou.workorders import services as workorder_services
 from shouhou.workorders.choices import EventType, FulfilmentMode, WorkOrderStatus
 from shouhou.workorders.models import WorkOrder
@@ -82,14 +84,8 @@ class DispatchSettings:
 def dispatch_settings_for(work_order: WorkOrder) -> DispatchSettings:
     """The mode and times that apply to this order: the service type's override, else the
     owning organisation's policy, else manual with the default times."""
-    policy = DispatchPolicy.objects.filter(organization_id=work_order.organization_id).first()
-    override = (
-        DispatchModeOverride.objects.filter(
-            organization_id=work_order.organization_id, service_type_id=work_order.service_type_id
-        )
-        .values_list("mode", flat=True)
-        .first()
-    )
+    policy = dispatch_policy_cached(work_order.organization_id)
+    override = mode_overrides_cached(work_order.organization_id).get(work_order.service_type_id)
     mode = override or (policy.mode if policy else DispatchMode.MANUAL)
     return DispatchSettings(
         mode=mode,
@@ -106,20 +102,41 @@ def _system() -> Actor:
     return Actor(user=None, role="dispatch")
 
 
+@dataclass(frozen=True)
+class _History:
+    """The order's attempts so far, read once: is one pending, who refused, the next number."""
+
+    pending: bool
+    refused: frozenset[int]
+    next_sequence: int
+
+
+def _history(work_order: WorkOrder) -> _History:
+    rows = list(
+        DispatchAttempt.objects.filter(work_order=work_order).values_list(
+            "technician_id", "outcome", "sequence"
+        )
+    )
+    return _History(
+        pending=any(outcome == AttemptOutcome.PENDING for _t, outcome, _s in rows),
+        refused=frozenset(
+            technician
+            for technician, outcome, _s in rows
+            if technician is not None and outcome in _REFUSED
+        ),
+        next_sequence=max((sequence for _t, _o, sequence in rows), default=0) + 1,
+    )
+
+
 def _next_sequence(work_order: WorkOrder) -> int:
     last = DispatchAttempt.objects.filter(work_order=work_order).aggregate(n=Max("sequence"))["n"]
     return (last or 0) + 1
 
 
 def _best_candidate(
-    work_order: WorkOrder, now: dt.datetime
+    work_order: WorkOrder, now: dt.datetime, refused: frozenset[int]
 ) -> tuple[Technician, dict[str, Any]] | None:
     """The best-ranked technician not yet refused for this order, with the explanation."""
-    refused = set(
-        DispatchAttempt.objects.filter(
-            work_order=work_order, outcome__in=_REFUSED, technician__isnull=False
-        ).values_list("technician_id", flat=True)
-    )
     ranking = technician_suggestions(work_order=work_order, limit=len(refused) + 1, at=now)
     eligible = ranking.considered - sum(ranking.excluded.values())
     for place, candidate in enumerate(ranking.candidates, 1):
@@ -151,12 +168,17 @@ def _unmatched(work_order: WorkOrder, mode: str, now: dt.datetime) -> None:
 
 
 def _dispatch_next(
-    work_order: WorkOrder, settings: DispatchSettings, now: dt.datetime
+    work_order: WorkOrder,
+    settings: DispatchSettings,
+    now: dt.datetime,
+    history: _History | None = None,
 ) -> DispatchAttempt | None:
-    """Start the next attempt in ``settings.mode`` for an accepted, locked order."""
+    """Start the next attempt in ``settings.mode`` for an accepted order the caller locked
+    (``history``: its attempts, when the caller has just read them)."""
+    history = history or _history(work_order)
     if settings.mode == DispatchMode.POOL:
-        return _pool_publish(work_order, settings, now)
-    best = _best_candidate(work_order, now)
+        return _pool_publish(work_order, settings, now, history.next_sequence)
+    best = _best_candidate(work_order, now, history.refused)
     if best is None:
         _unmatched(work_order, settings.mode, now)
         return None
@@ -166,7 +188,7 @@ def _dispatch_next(
         work_order=work_order,
         mode=settings.mode,
         technician=technician,
-        sequence=_next_sequence(work_order),
+        sequence=history.next_sequence,
         offered_at=now,
         expires_at=now + settings.offer_timeout if settings.mode == DispatchMode.OFFER else None,
         explanation=explanation,
@@ -177,6 +199,7 @@ def _dispatch_next(
             technician=technician,
             actor=_system(),
             explanation={"mode": DispatchMode.AUTO, **explanation},
+            held=True,
         )
     else:
         assert attempt.expires_at is not None
@@ -197,14 +220,14 @@ def _dispatch_next(
 
 
 def _pool_publish(
-    work_order: WorkOrder, settings: DispatchSettings, now: dt.datetime
+    work_order: WorkOrder, settings: DispatchSettings, now: dt.datetime, sequence: int
 ) -> DispatchAttempt:
     expires_at = now + settings.pool_timeout
     attempt = DispatchAttempt.objects.create(
         organization_id=work_order.organization_id,
         work_order=work_order,
         mode=DispatchMode.POOL,
-        sequence=_next_sequence(work_order),
+        sequence=sequence,
         offered_at=now,
         expires_at=expires_at,
     )
@@ -222,24 +245,23 @@ def _lock_order(work_order: WorkOrder) -> WorkOrder:
     return WorkOrder.objects.select_for_update().get(pk=work_order.pk)
 
 
-def _has_pending(work_order: WorkOrder) -> bool:
-    return DispatchAttempt.objects.filter(
-        work_order=work_order, outcome=AttemptOutcome.PENDING
-    ).exists()
-
-
 @transaction.atomic
 def dispatch_on_accept(
-    *, work_order: WorkOrder, actor: Actor | None = None, now: dt.datetime | None = None
+    *,
+    work_order: WorkOrder,
+    actor: Actor | None = None,
+    now: dt.datetime | None = None,
+    held: bool = False,
 ) -> DispatchAttempt | None:
     """Start dispatch for an order that was just accepted, in the mode that applies to it.
 
     Returns the attempt made (an assignment, an offer or a pool entry), or None in manual
     mode, for carry-in and mail-in orders (they go to an outlet), when nobody is eligible
     (the order stays with the dispatcher, with an event), or when the order is not waiting
-    for dispatch or already has a pending attempt.
+    for dispatch or already has a pending attempt. ``held``: ``work_order`` is the row the
+    caller locked in this transaction (the accept hook); an automatic assignment changes it.
     """
-    locked = _lock_order(work_order)
+    locked = work_order if held else _lock_order(work_order)
     if locked.status != WorkOrderStatus.ACCEPTED or locked.technician_id is not None:
         return None
     if locked.fulfilment_mode in _AT_OUTLET:
@@ -247,9 +269,12 @@ def dispatch_on_accept(
         # is not built yet); the modes find technicians.
         return None
     settings = dispatch_settings_for(locked)
-    if settings.mode == DispatchMode.MANUAL or _has_pending(locked):
+    if settings.mode == DispatchMode.MANUAL:
         return None
-    return _dispatch_next(locked, settings, now or timezone.now())
+    history = _history(locked)
+    if history.pending:
+        return None
+    return _dispatch_next(locked, settings, now or timezone.now(), history)
 
 
 @transaction.atomic
@@ -263,9 +288,12 @@ def pool_publish(
     locked = _lock_order(work_order)
     if locked.status != WorkOrderStatus.ACCEPTED:
         raise Conflict(_("Only accepted orders waiting for dispatch go to the job pool."))
-    if _has_pending(locked):
+    history = _history(locked)
+    if history.pending:
         raise Conflict(_("This order already has an open offer or is in the job pool."))
-    return _pool_publish(locked, dispatch_settings_for(locked), now or timezone.now())
+    return _pool_publish(
+        locked, dispatch_settings_for(locked), now or timezone.now(), history.next_sequence
+    )
 
 
 def _close(attempt: DispatchAttempt, outcome: str, now: dt.datetime, reason: str = "") -> bool:
@@ -372,6 +400,7 @@ def offer_accept(
                 technician=technician,
                 actor=actor,
                 explanation={"mode": DispatchMode.OFFER, **locked.explanation},
+                held=True,
             )
             return workorder_services.workorder_accept_assignment(
                 work_order=order, technician=technician, actor=actor
@@ -465,6 +494,7 @@ def pool_grab(
             technician=technician,
             actor=actor,
             explanation={"mode": DispatchMode.POOL, "attempt_id": attempt.pk},
+            held=True,
         )
         return workorder_services.workorder_accept_assignment(
             work_order=locked, technician=technician, actor=actor
@@ -475,7 +505,8 @@ def pool_grab(
 
 
 def on_accepted(*, work_order: WorkOrder, actor: Actor) -> None:
-    dispatch_on_accept(work_order=work_order, actor=actor)
+    # The hook runs inside the accept with the order locked: use that very row.
+    dispatch_on_accept(work_order=work_order, actor=actor, held=True)
 
 
 def on_technician_assigned(*, work_order: WorkOrder, technician: Technician, actor: Actor) -> None:

@@ -6,40 +6,53 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.db.models import (
     Case,
     Count,
-    Exists,
     IntegerField,
-    Min,
-    OuterRef,
     Q,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from shouhou.dispatch.matching import Ranking, TechnicianPool, Weights, build_pool, rank
-from shouhou.dispatch.models import (
-    DayOff,
-    DispatchPolicy,
-    Shift,
-    Technician,
-    TechnicianSkill,
-    TechnicianStatus,
-)
+from shouhou.core.cache import TtlCache
+from shouhou.dispatch.matching import Ranking, TechnicianPool, Weights, rank
+from shouhou.dispatch.models import DispatchPolicy, Technician, TechnicianStatus
+from shouhou.dispatch.roster import live_rows, roster_for
 
-OPEN_STATUSES = ("assigned", "scheduled", "in_service")
+policy_cache: TtlCache[Any] = TtlCache("DISPATCH_CACHE_SECONDS")
+
+
+def dispatch_policy_cached(organization_id: int) -> DispatchPolicy | None:
+    """The organisation's dispatch policy (None: the defaults), remembered per process for
+    ``DISPATCH_CACHE_SECONDS``; a change in this process clears it at once."""
+    return policy_cache.get_or_compute(
+        ("policy", organization_id),
+        lambda: DispatchPolicy.objects.filter(organization_id=organization_id).first(),
+    )
+
+
+def mode_overrides_cached(organization_id: int) -> dict[int, str]:
+    """Service type id -> dispatch mode, for the organisation's per-service-type overrides."""
+    from shouhou.dispatch.models import DispatchModeOverride
+
+    return policy_cache.get_or_compute(
+        ("overrides", organization_id),
+        lambda: dict(
+            DispatchModeOverride.objects.filter(organization_id=organization_id).values_list(
+                "service_type_id", "mode"
+            )
+        ),
+    )
 
 
 def weights_for(organization_id: int) -> Weights:
-    policy = DispatchPolicy.objects.filter(organization_id=organization_id).first()
+    policy = dispatch_policy_cached(organization_id)
     if policy is None:
         return Weights()
     return Weights(
@@ -62,128 +75,35 @@ def technician_pool(
     """Active technicians of these organisations (or only ``technician_ids`` of them) as
     arrays, with their state at ``at``.
 
-    Three flat queries whatever the number of technicians (technicians with today's shift, day
-    off and load; skills; first-time-fix history), read as plain values: no model instances
-    and few round trips, because this runs on every suggestion and every assignment.
+    Live state (position, status, load, capacity, rating) is read fresh in one statement; the
+    roster (skills, first-time-fix history, shifts, days off) is kept per process for a short
+    while (``dispatch.roster``), because this runs on every suggestion and every assignment.
     """
-    from shouhou.core.phone import mask_phone
-    from shouhou.workorders.models import Visit, WorkOrder
-
     moment = timezone.localtime(at or timezone.now())
-    day, now_time, weekday = moment.date(), moment.time(), moment.weekday()
-    # Shift, day off and today's load ride along as subqueries: one round trip for the state
-    # that changes during the day.
-    todays_load = (
-        WorkOrder.objects.filter(technician=OuterRef("pk"), status__in=OPEN_STATUSES)
-        .filter(Q(appointment_start__isnull=True) | Q(appointment_start__date=day))
-        .values("technician")
-        .annotate(n=Count("pk"))
-        .values("n")
+    live = live_rows(
+        organization_ids=organization_ids, day=moment.date(), technician_ids=technician_ids
     )
-    queryset = Technician.objects.filter(organization_id__in=organization_ids, is_active=True)
-    if technician_ids is not None:
-        queryset = queryset.filter(pk__in=technician_ids)
-    technicians = list(
-        queryset.annotate(
-            on_shift_now=Exists(
-                Shift.objects.filter(
-                    technician=OuterRef("pk"),
-                    weekday=weekday,
-                    starts_at__lte=now_time,
-                    ends_at__gt=now_time,
-                )
-            ),
-            off_today=Exists(DayOff.objects.filter(technician=OuterRef("pk"), day=day)),
-            todays_load=Coalesce(Subquery(todays_load), 0),
-        )
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "user__display_name",
-            "user__phone",
-            "home_latitude",
-            "home_longitude",
-            "last_latitude",
-            "last_longitude",
-            "service_radius_km",
-            "daily_capacity",
-            "rating_total",
-            "rating_count",
-            "status",
-            "on_shift_now",
-            "off_today",
-            "todays_load",
-        )
+    roster = roster_for(tuple(row.id for row in live), moment.date())
+    on_duty = np.fromiter((row.on_duty for row in live), dtype=np.bool_, count=len(live))
+    return TechnicianPool(
+        ids=np.array(roster.ids, dtype=np.int64),
+        names=[row.name for row in live],
+        latitudes=np.array([row.latitude for row in live], dtype=np.float32),
+        longitudes=np.array([row.longitude for row in live], dtype=np.float32),
+        home_latitudes=np.array([row.home_latitude for row in live], dtype=np.float32),
+        home_longitudes=np.array([row.home_longitude for row in live], dtype=np.float32),
+        radius_km=np.array([row.radius_km for row in live], dtype=np.float32),
+        load=np.array([row.load for row in live], dtype=np.float32),
+        capacity=np.array([row.capacity for row in live], dtype=np.float32),
+        rating=np.array(
+            [np.nan if row.rating is None else row.rating for row in live], dtype=np.float32
+        ),
+        on_shift=roster.on_shift(moment),
+        on_duty=on_duty,
+        skills=roster.skills,
+        skill_codes=roster.skill_codes,
+        first_time_fix=roster.first_time_fix,
     )
-    ids = [row[0] for row in technicians]
-    skills: dict[int, dict[str, int]] = defaultdict(dict)
-    for technician_id, code, level in TechnicianSkill.objects.filter(
-        technician_id__in=ids
-    ).values_list("technician_id", "skill__code", "level"):
-        skills[technician_id][code] = level
-    # First-time fix: of the orders a technician made the first visit to, how many were fixed
-    # on that visit, per fault type.
-    first_visits = (
-        Visit.objects.filter(technician_id__in=ids, status="done")
-        .values("work_order")
-        .annotate(first=Min("pk"))
-        .values_list("first", flat=True)
-    )
-    history: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for technician_id, fault_code, outcome in Visit.objects.filter(
-        pk__in=first_visits, work_order__fault_type__isnull=False
-    ).values_list("technician_id", "work_order__fault_type__code", "outcome"):
-        tally = history[technician_id][fault_code]
-        tally[0] += outcome == "fixed"
-        tally[1] += 1
-    rows: list[dict[str, Any]] = []
-    for (
-        pk,
-        display_name,
-        phone,
-        home_latitude,
-        home_longitude,
-        last_latitude,
-        last_longitude,
-        radius_km,
-        capacity,
-        rating_total,
-        rating_count,
-        status,
-        on_shift_now,
-        off_today,
-        todays_load,
-    ) in technicians:
-        home = (float(home_latitude), float(home_longitude))
-        here = (
-            (float(last_latitude), float(last_longitude))
-            if last_latitude is not None and last_longitude is not None
-            else home
-        )
-        rows.append(
-            {
-                "id": pk,
-                # the same words as str(technician): the display name, else the masked number
-                "name": display_name or mask_phone(phone),
-                "latitude": here[0],
-                "longitude": here[1],
-                "home_latitude": home[0],
-                "home_longitude": home[1],
-                "radius_km": radius_km,
-                "load": todays_load,
-                "capacity": capacity,
-                "rating": float((rating_total / rating_count).quantize(Decimal("0.01")))
-                if rating_count
-                else None,
-                "on_shift": bool(on_shift_now) and not off_today,
-                "on_duty": status != TechnicianStatus.OFF_DUTY,
-                "skills": skills.get(pk, {}),
-                "first_time_fix": {
-                    code: fixed / total for code, (fixed, total) in history[pk].items()
-                },
-            }
-        )
-    return build_pool(rows)
 
 
 def technician_suggestions(
@@ -198,7 +118,7 @@ def technician_suggestions(
     may only give the order to some of it, or of a ``pool`` already built) for this order,
     with the reasons."""
     from shouhou.accounts.models import Organization
-    from shouhou.catalog.models import FaultType
+    from shouhou.catalog.selectors import fault_type_skill_codes
     from shouhou.workorders.services import serving_organization_ids
 
     if pool is None:
@@ -207,16 +127,9 @@ def technician_suggestions(
             organization_ids = serving_organization_ids(Organization(pk=work_order.organization_id))
         pool = technician_pool(organization_ids=organization_ids, at=at)
     fault_code: str | None = None
-    required: list[str] = []
+    required: tuple[str, ...] = ()
     if work_order.fault_type_id is not None:
-        # the fault's code and its required skills' codes in one query
-        rows = list(
-            FaultType.objects.filter(pk=work_order.fault_type_id).values_list(
-                "code", "required_skills__code"
-            )
-        )
-        fault_code = rows[0][0] if rows else None
-        required = [code for _fault, code in rows if code is not None]
+        fault_code, required = fault_type_skill_codes(work_order.fault_type_id)
     return rank(
         pool,
         latitude=float(work_order.latitude) if work_order.latitude is not None else None,

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from shouhou.accounts.models import Organization, Outlet, User
 from shouhou.catalog.models import Brand, FaultType, ProductCategory, ProductModel, ServiceType
 from shouhou.catalog.selectors import fault_type_estimate, fault_type_estimate_range
+from shouhou.core.cache import TtlCache
 from shouhou.core.errors import Conflict, DomainError, RateLimited
 from shouhou.core.outbox import event_published
 from shouhou.core.sms import send_sms
@@ -142,7 +143,12 @@ def workorder_log(
     return _event(work_order, type, actor, reason=reason, data=data, is_internal=is_internal)
 
 
-def _lock(work_order: WorkOrder) -> WorkOrder:
+def _lock(work_order: WorkOrder, *, held: bool = False) -> WorkOrder:
+    """The order's row, locked until the transaction ends. ``held``: the caller already locked
+    this very instance earlier in the same transaction, so it is current and is returned as is
+    (one full-row read less per nested service call)."""
+    if held:
+        return work_order
     return WorkOrder.objects.select_for_update().get(pk=work_order.pk)
 
 
@@ -156,13 +162,14 @@ def _workorder_transition(
     data: dict[str, Any] | None = None,
     updates: dict[str, Any] | None = None,
     event_type: str = EventType.STATUS_CHANGED,
+    held: bool = False,
 ) -> WorkOrder:
     """Move ``work_order`` to ``to`` and record the event. No-op if it is already there.
 
     Lock → compare → validate against ``TRANSITIONS`` → save with ``update_fields`` → event.
     ``updates`` are other fields changed in the same step (the assignee, the hold reason).
     """
-    locked = _lock(work_order)
+    locked = _lock(work_order, held=held)
     if locked.status == to:
         return locked
     if to not in TRANSITIONS[locked.status]:
@@ -256,15 +263,24 @@ def _check_same_organization(organization: Organization, **rows: Any) -> None:
             )
 
 
+network_cache: TtlCache[frozenset[int]] = TtlCache("DISPATCH_CACHE_SECONDS")
+
+
+def network_ids(organization_id: int) -> frozenset[int]:
+    """The organisation itself and the active partners in its network (merchants, providers),
+    remembered per process for ``DISPATCH_CACHE_SECONDS`` (an organisation change in this
+    process clears it at once)."""
+
+    def compute() -> frozenset[int]:
+        partners = Organization.objects.filter(parent_id=organization_id, is_active=True)
+        return frozenset({organization_id, *partners.values_list("pk", flat=True)})
+
+    return network_cache.get_or_compute(organization_id, compute)
+
+
 def serving_organization_ids(organization: Organization) -> set[int]:
     """The organisation itself and the partners in its network (merchants, providers)."""
-    ids = set(
-        Organization.objects.filter(parent=organization, is_active=True).values_list(
-            "pk", flat=True
-        )
-    )
-    ids.add(organization.pk)
-    return ids
+    return set(network_ids(organization.pk))
 
 
 @dataclass(frozen=True)
@@ -509,15 +525,15 @@ def workorder_accept(
         )
     if locked.status == S.ACCEPTED:
         return locked
-    accepted = _workorder_transition(work_order=locked, to=S.ACCEPTED, actor=actor)
+    accepted = _workorder_transition(held=True, work_order=locked, to=S.ACCEPTED, actor=actor)
     # Dispatch (auto, offer or pool, per the organisation's mode) starts in this transaction.
+    # Hooks change the order through this instance (the locked row), so it is current after.
     hooks.run(hooks.ACCEPTED, work_order=accepted, actor=actor)
-    accepted.refresh_from_db()
     return accepted
 
 
 def _check_assignable(work_order: WorkOrder, organization_id: int) -> None:
-    if organization_id not in serving_organization_ids(work_order.organization):
+    if organization_id not in network_ids(work_order.organization_id):
         raise WorkOrderInvalid(_("This organisation does not serve this work order."))
 
 
@@ -539,6 +555,7 @@ def workorder_assign_outlet(*, work_order: WorkOrder, outlet: Outlet, actor: Act
         return _workorder_update(locked, updates, EventType.OUTLET_ASSIGNED, actor, data=data)
     return _workorder_transition(
         work_order=locked,
+        held=True,
         to=S.ASSIGNED,
         actor=actor,
         updates=updates,
@@ -554,12 +571,14 @@ def workorder_assign_technician(
     technician: Technician,
     actor: Actor,
     explanation: dict[str, Any] | None = None,
+    held: bool = False,
 ) -> WorkOrder:
     """Give the order to a technician; they accept or decline on their workbench.
 
-    ``explanation`` (the dispatch score breakdown, issue 4) is stored on the event.
+    ``explanation`` (the dispatch score breakdown, issue 4) is stored on the event. ``held``:
+    the caller locked ``work_order`` itself earlier in this transaction (dispatch does).
     """
-    locked = _lock(work_order)
+    locked = _lock(work_order, held=held)
     _check_assignable(locked, technician.organization_id)
     if not technician.is_active:
         raise WorkOrderInvalid(_("This technician is not active."))
@@ -590,6 +609,7 @@ def workorder_assign_technician(
     else:
         assigned = _workorder_transition(
             work_order=locked,
+            held=True,
             to=S.ASSIGNED,
             actor=actor,
             updates=updates,
@@ -620,6 +640,7 @@ def workorder_hold(*, work_order: WorkOrder, actor: Actor, reason: str) -> WorkO
         return locked
     return _workorder_transition(
         work_order=locked,
+        held=True,
         to=S.ON_HOLD,
         actor=actor,
         reason=reason.strip(),
@@ -637,6 +658,7 @@ def workorder_resume(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
     back_to = locked.held_from_status or S.ACCEPTED
     return _workorder_transition(
         work_order=locked,
+        held=True,
         to=back_to,
         actor=actor,
         updates={"held_from_status": "", "hold_reason": ""},
@@ -664,6 +686,7 @@ def workorder_cancel(*, work_order: WorkOrder, actor: Actor, reason: str) -> Wor
     slot_release(work_order=locked)
     locked = _workorder_transition(
         work_order=locked,
+        held=True,
         to=S.CANCELLED,
         actor=actor,
         reason=reason.strip(),
@@ -732,6 +755,7 @@ def workorder_decline_assignment(
     )
     declined = _workorder_transition(
         work_order=locked,
+        held=True,
         to=S.ACCEPTED,
         actor=actor,
         reason=reason.strip(),
@@ -785,6 +809,7 @@ def workorder_schedule(
         updates["assignment_accepted_at"] = timezone.now()  # type: ignore[assignment]
     locked = _workorder_transition(
         work_order=locked,
+        held=True,
         to=S.SCHEDULED,
         actor=actor,
         updates=updates,
@@ -889,6 +914,7 @@ def visit_check_in(
     )
     _workorder_transition(
         work_order=locked,
+        held=True,
         to=S.IN_SERVICE,
         actor=actor,
         event_type=EventType.CHECKED_IN,
@@ -910,6 +936,7 @@ def workorder_receive_device(*, work_order: WorkOrder, actor: Actor) -> WorkOrde
         raise Conflict(_("Only carry-in and mail-in orders are received at an outlet."))
     return _workorder_transition(
         work_order=locked,
+        held=True,
         to=S.IN_SERVICE,
         actor=actor,
         event_type=EventType.DEVICE_RECEIVED,
@@ -1096,6 +1123,7 @@ def visit_finish(
     if outcome == VisitOutcome.FIXED:
         return _workorder_transition(
             work_order=locked,
+            held=True,
             to=S.COMPLETED,
             actor=actor,
             data=data,
@@ -1111,7 +1139,13 @@ def visit_finish(
             locked, updates, EventType.STATUS_CHANGED, actor, data=data, reason=note
         )
     return _workorder_transition(
-        work_order=locked, to=S.ASSIGNED, actor=actor, data=data, reason=note, updates=updates
+        work_order=locked,
+        held=True,
+        to=S.ASSIGNED,
+        actor=actor,
+        data=data,
+        reason=note,
+        updates=updates,
     )
 
 
@@ -1123,6 +1157,7 @@ def workorder_ready_for_pickup(*, work_order: WorkOrder, actor: Actor, note: str
         raise Conflict(_("Only carry-in and mail-in orders are collected from an outlet."))
     return _workorder_transition(
         work_order=locked,
+        held=True,
         to=S.COMPLETED,
         actor=actor,
         reason=note,
@@ -1137,7 +1172,7 @@ def workorder_hand_over(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
     if locked.fulfilment_mode not in (FulfilmentMode.CARRY_IN, FulfilmentMode.MAIL_IN):
         raise Conflict(_("Only carry-in and mail-in orders are collected from an outlet."))
     return _workorder_transition(
-        work_order=locked, to=S.CLOSED, actor=actor, event_type=EventType.HANDED_OVER
+        work_order=locked, held=True, to=S.CLOSED, actor=actor, event_type=EventType.HANDED_OVER
     )
 
 

@@ -117,6 +117,8 @@ class TechnicianPool:
     _availability: tuple[npt.NDArray[np.bool_], dict[str, int]] | None = field(
         default=None, repr=False, compare=False
     )
+    # Job-independent arrays derived on first use (a pool is a snapshot, never changed).
+    _derived: dict[Any, npt.NDArray[Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -138,6 +140,62 @@ class TechnicianPool:
                 available &= mask
             self._availability = (available, excluded)
         return self._availability
+
+    def has_skill(self, code: str) -> npt.NDArray[np.bool_]:
+        """Who has the skill ``code`` at any level (the code must be in ``skill_codes``)."""
+        key = ("skill", code)
+        mask = self._derived.get(key)
+        if mask is None:
+            mask = self._derived[key] = self.skills[:, self.skill_codes[code]] > 0
+        return mask
+
+    def static_terms(self, weights: Weights) -> npt.NDArray[np.float32]:
+        """The weighted load and rating terms of everybody: they do not depend on the job."""
+        key = ("static", weights.load, weights.rating)
+        terms = self._derived.get(key)
+        if terms is None:
+            terms = self._derived[key] = (
+                np.float32(weights.load) * self.load_terms()
+                + np.float32(weights.rating) * self.rating_terms()
+            )
+        return terms
+
+    def load_terms(self) -> npt.NDArray[np.float32]:
+        terms = self._derived.get("load")
+        if terms is None:
+            terms = self._derived["load"] = self.load / self.capacity
+        return terms
+
+    def filled_ratings(self) -> npt.NDArray[np.float32]:
+        ratings = self._derived.get("ratings")
+        if ratings is None:
+            ratings = self._derived["ratings"] = np.where(
+                np.isnan(self.rating), np.float32(DEFAULT_RATING), self.rating
+            ).astype(np.float32)
+        return ratings
+
+    def rating_terms(self) -> npt.NDArray[np.float32]:
+        terms = self._derived.get("rating")
+        if terms is None:
+            terms = self._derived["rating"] = (np.float32(5) - self.filled_ratings()) / np.float32(
+                4
+            )
+        return terms
+
+    def fix_rates(self, fault_code: str | None) -> npt.NDArray[np.float32]:
+        """First-visit fix rate per technician for this fault (the default where unknown)."""
+        key = ("ftf", fault_code or "")
+        rates = self._derived.get(key)
+        if rates is None:
+            known = self.first_time_fix.get(fault_code or "")
+            rates = self._derived[key] = (
+                np.full(len(self), DEFAULT_FIRST_TIME_FIX, dtype=np.float32)
+                if known is None
+                else np.where(np.isnan(known), np.float32(DEFAULT_FIRST_TIME_FIX), known).astype(
+                    np.float32
+                )
+            )
+        return rates
 
 
 @dataclass(frozen=True)
@@ -182,25 +240,21 @@ def rank(
     # The state constraints do not depend on the job: computed once per pool snapshot.
     available, state_excluded = pool.availability()
     excluded = dict(state_excluded)
-    eligible = available.copy()
-
-    def exclude(reason: str, mask: npt.NDArray[np.bool_]) -> None:
-        newly = eligible & ~mask
-        if newly.any():
-            excluded[reason] = int(newly.sum())
-        eligible[:] = eligible & mask
-
-    columns = []
-    for code in required_skills:
-        column = pool.skill_codes.get(code)
-        if column is None:
-            # nobody in the pool has this skill at all
-            exclude("missing_skill", np.zeros(count, dtype=np.bool_))
-            break
-        columns.append(column)
-    levels = pool.skills[:, columns] if columns else None
-    if levels is not None:
-        exclude("missing_skill", np.asarray((levels > 0).all(axis=1), dtype=np.bool_))
+    eligible = available
+    required = list(required_skills)
+    columns: list[int] = []
+    if required:
+        if all(code in pool.skill_codes for code in required):
+            columns = [pool.skill_codes[code] for code in required]
+            qualified = pool.has_skill(required[0])
+            for code in required[1:]:
+                qualified = qualified & pool.has_skill(code)
+        else:  # nobody in the pool has one of these skills at all
+            qualified = np.zeros(count, dtype=np.bool_)
+        newly = int(np.count_nonzero(eligible & ~qualified))
+        if newly:
+            excluded["missing_skill"] = newly
+        eligible = eligible & qualified
 
     # Distances are the expensive part: compute them only for the technicians still eligible.
     chosen = np.flatnonzero(eligible)
@@ -209,8 +263,9 @@ def rank(
             latitude, longitude, pool.home_latitudes[chosen], pool.home_longitudes[chosen]
         )
         inside = from_home <= pool.radius_km[chosen]
-        if not inside.all():
-            excluded["outside_service_area"] = int((~inside).sum())
+        outside = chosen.size - int(np.count_nonzero(inside))
+        if outside:
+            excluded["outside_service_area"] = outside
             chosen = chosen[inside]
         provider = travel or StraightLineTravel()
         road_km, minutes = provider.minutes(
@@ -220,39 +275,32 @@ def rank(
         road_km = minutes = np.zeros(chosen.size, dtype=np.float32)
     if chosen.size == 0:
         return Ranking([], count, excluded)
-    travel_term = np.minimum(minutes / np.float32(60), np.float32(1))
-    load_term = pool.load[chosen] / pool.capacity[chosen]
-    rating = np.where(
-        np.isnan(pool.rating[chosen]), np.float32(DEFAULT_RATING), pool.rating[chosen]
-    )
-    rating_term = (np.float32(5) - rating) / np.float32(4)
-    ftf_rates = pool.first_time_fix.get(fault_code or "")
-    if ftf_rates is None:
-        ftf = np.full(chosen.size, DEFAULT_FIRST_TIME_FIX, dtype=np.float32)
-    else:
-        ftf = np.where(
-            np.isnan(ftf_rates[chosen]), np.float32(DEFAULT_FIRST_TIME_FIX), ftf_rates[chosen]
-        )
-    ftf_term = np.float32(1) - ftf
-    if levels is not None and levels.shape[1]:
-        mean_level = levels[chosen].mean(axis=1).astype(np.float32)
+    travel_term = np.minimum(minutes * np.float32(1 / 60), np.float32(1))
+    ftf = pool.fix_rates(fault_code)[chosen]
+    if len(columns) == 1:
+        mean_level = pool.skills[chosen, columns[0]].astype(np.float32)
+    elif columns:
+        picked = np.ix_(chosen, np.array(columns, dtype=np.intp))
+        mean_level = pool.skills[picked].mean(axis=1).astype(np.float32)
     else:
         mean_level = np.full(chosen.size, 3, dtype=np.float32)
-    skill_term = (np.float32(5) - mean_level) / np.float32(4)
     travel_weight = weights.travel * (1 + URGENCY.get(priority, 0.0))
     score = (
         np.float32(travel_weight) * travel_term
-        + np.float32(weights.load) * load_term
-        + np.float32(weights.rating) * rating_term
-        + np.float32(weights.first_time_fix) * ftf_term
-        + np.float32(weights.skill_level) * skill_term
+        + pool.static_terms(weights)[chosen]
+        + np.float32(weights.first_time_fix) * (np.float32(1) - ftf)
+        + np.float32(weights.skill_level) * ((np.float32(5) - mean_level) / np.float32(4))
     )
     top = min(limit, chosen.size)
     best = np.argpartition(score, top - 1)[:top] if top < chosen.size else np.arange(chosen.size)
     best = best[np.argsort(score[best], kind="stable")]
+    load_terms, rating_terms = pool.load_terms(), pool.rating_terms()
     candidates = []
-    for position in best:
+    for position in best.tolist():
         row = int(chosen[position])
+        rating = float(pool.rating[row])
+        fix = float(ftf[position])
+        level = float(mean_level[position])
         candidates.append(
             Candidate(
                 technician_id=int(pool.ids[row]),
@@ -263,19 +311,15 @@ def rank(
                     "travel_minutes": round(float(minutes[position]), 1),
                     "load": int(pool.load[row]),
                     "capacity": int(pool.capacity[row]),
-                    "rating": None
-                    if np.isnan(pool.rating[row])
-                    else round(float(pool.rating[row]), 2),
-                    "first_time_fix": round(float(ftf[position]), 3),
-                    "skill_level": round(float(mean_level[position]), 2),
+                    "rating": None if rating != rating else round(rating, 2),  # NaN: no rating
+                    "first_time_fix": round(fix, 3),
+                    "skill_level": round(level, 2),
                     "terms": {
-                        "travel": round(float(travel_weight * travel_term[position]), 4),
-                        "load": round(float(weights.load * load_term[position]), 4),
-                        "rating": round(float(weights.rating * rating_term[position]), 4),
-                        "first_time_fix": round(
-                            float(weights.first_time_fix * ftf_term[position]), 4
-                        ),
-                        "skill_level": round(float(weights.skill_level * skill_term[position]), 4),
+                        "travel": round(travel_weight * float(travel_term[position]), 4),
+                        "load": round(weights.load * float(load_terms[row]), 4),
+                        "rating": round(weights.rating * float(rating_terms[row]), 4),
+                        "first_time_fix": round(weights.first_time_fix * (1 - fix), 4),
+                        "skill_level": round(weights.skill_level * (5 - level) / 4, 4),
                     },
                 },
             )

@@ -191,3 +191,104 @@ def test_assignment_event_stores_the_explanation(world, agent, monday_10am):
     assert event.data["explanation"]["place"] == 1
     assert event.data["explanation"]["score"] == suggestions[0]["score"]
     assert explanation_for(work_order=order, technician_id=tom.pk)["place"] == 1
+
+
+def reference_rank(rows, *, latitude, longitude, required, fault, priority, weights, limit):
+    """Everything ``rank`` decides, written out per technician in plain Python."""
+    import math
+
+    from shouhou.dispatch.matching import DEFAULT_FIRST_TIME_FIX, DEFAULT_RATING, URGENCY
+
+    scored = []
+    for row in rows:
+        if not (row["on_duty"] and row["on_shift"] and row["load"] < row["capacity"]):
+            continue
+        if any(row["skills"].get(code, 0) == 0 for code in required):
+            continue
+        scale = math.cos(math.radians(latitude))
+
+        def km(lat, lng, scale=scale):
+            dy, dx = lat - latitude, (lng - longitude) * scale
+            return math.hypot(dx, dy) * math.pi / 180 * 6371.0088
+
+        if km(row["home_latitude"], row["home_longitude"]) > row["radius_km"]:
+            continue
+        minutes = km(row["latitude"], row["longitude"]) * weights.road_factor / weights.speed_kmh
+        minutes *= 60
+        rating = DEFAULT_RATING if row["rating"] is None else row["rating"]
+        fix = row["first_time_fix"].get(fault, DEFAULT_FIRST_TIME_FIX)
+        level = sum(row["skills"][code] for code in required) / len(required) if required else 3
+        score = (
+            weights.travel * (1 + URGENCY[priority]) * min(minutes / 60, 1)
+            + weights.load * row["load"] / row["capacity"]
+            + weights.rating * (5 - rating) / 4
+            + weights.first_time_fix * (1 - fix)
+            + weights.skill_level * (5 - level) / 4
+        )
+        scored.append((score, row["id"]))
+    scored.sort()
+    return scored[:limit], len(scored)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_rank_agrees_with_a_plain_python_reference(seed):
+    import random
+
+    rng = random.Random(seed)
+    skills = [f"s{n}" for n in range(6)]
+    faults = [f"f{n}" for n in range(4)]
+    rows = []
+    for index in range(300):
+        latitude, longitude = JOB[0] + rng.uniform(-0.2, 0.2), JOB[1] + rng.uniform(-0.2, 0.2)
+        rows.append(
+            tech(
+                index + 1,
+                latitude=latitude,
+                longitude=longitude,
+                home_latitude=latitude + rng.uniform(-0.05, 0.05),
+                home_longitude=longitude + rng.uniform(-0.05, 0.05),
+                radius_km=rng.choice([5, 15, 30]),
+                load=rng.randint(0, 6),
+                capacity=6,
+                rating=None if rng.random() < 0.2 else round(rng.uniform(3, 5), 2),
+                on_shift=rng.random() < 0.85,
+                on_duty=rng.random() < 0.9,
+                skills={code: rng.randint(1, 5) for code in rng.sample(skills, 3)},
+                first_time_fix={code: round(rng.random(), 3) for code in rng.sample(faults, 2)},
+            )
+        )
+    pool = build_pool(rows)
+    weights = Weights(travel=0.5, load=0.2, rating=0.1, first_time_fix=0.1, skill_level=0.1)
+    for _ in range(20):
+        job = (JOB[0] + rng.uniform(-0.15, 0.15), JOB[1] + rng.uniform(-0.15, 0.15))
+        required = rng.sample(skills, rng.choice([0, 1, 2]))
+        fault = rng.choice(faults)
+        priority = rng.choice(["normal", "high", "urgent"])
+        ranking = rank(
+            pool,
+            latitude=job[0],
+            longitude=job[1],
+            required_skills=required,
+            fault_code=fault,
+            priority=priority,
+            weights=weights,
+            limit=5,
+        )
+        expected, eligible_count = reference_rank(
+            rows,
+            latitude=job[0],
+            longitude=job[1],
+            required=required,
+            fault=fault,
+            priority=priority,
+            weights=weights,
+            limit=5,
+        )
+        got = [(c.score, c.technician_id) for c in ranking.candidates]
+        assert len(got) == len(expected)
+        for (score, _id), (want, _want_id) in zip(got, expected, strict=True):
+            assert score == pytest.approx(want, abs=2e-3)  # float32 arithmetic
+        assert ranking.considered - sum(ranking.excluded.values()) == eligible_count
+        scores = [want for want, _id in expected]
+        if all(b - a > 2e-3 for a, b in zip(scores, scores[1:], strict=False)):
+            assert [i for _s, i in got] == [i for _s, i in expected]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -290,5 +291,5 @@ def test_rank_agrees_with_a_plain_python_reference(seed):
             assert score == pytest.approx(want, abs=2e-3)  # float32 arithmetic
         assert ranking.considered - sum(ranking.excluded.values()) == eligible_count
         scores = [want for want, _id in expected]
-        if all(b - a > 2e-3 for a, b in zip(scores, scores[1:], strict=False)):
+        if all(b - a > 2e-3 for a, b in itertools.pairwise(scores)):
             assert [i for _s, i in got] == [i for _s, i in expected]

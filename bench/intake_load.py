@@ -2,7 +2,7 @@
 
 Starts a production-style server (gunicorn, several processes, DEBUG off) on a fresh
 PostgreSQL database with the appliance demo data, then lets N concurrent clients create work
-orders through the API (each waits 1–3 s between requests, like people, unless --no-think)
+orders through the API (each waits 1–3 s between requests unless --think says otherwise)
 and prints orders per second, latency percentiles and errors. Every created order is counted
 in the database afterwards.
 
@@ -87,14 +87,14 @@ async def client(
     token: str,
     catalog: dict,
     stop_at: float,
-    think: bool,
+    think: tuple[float, float],
     results: list,
 ) -> None:
     rng = random.Random(index)
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
     sequence = 0
-    if think:
-        await asyncio.sleep(rng.uniform(0, 2))  # spread the start
+    if think[1] > 0:
+        await asyncio.sleep(rng.uniform(0, think[1]))  # spread the start
     while time.monotonic() < stop_at:
         sequence += 1
         body = {
@@ -126,12 +126,12 @@ async def client(
                 results.append((time.perf_counter() - started, response.status))
         except (TimeoutError, aiohttp.ClientError) as error:
             results.append((time.perf_counter() - started, type(error).__name__))
-        if think:
-            await asyncio.sleep(rng.uniform(1.0, 3.0))
+        if think[1] > 0:
+            await asyncio.sleep(rng.uniform(*think))
 
 
 async def run_load(
-    base: str, token: str, catalog: dict, clients: int, seconds: float, think: bool
+    base: str, token: str, catalog: dict, clients: int, seconds: float, think: tuple[float, float]
 ) -> tuple[list, float]:
     results: list = []
     connector = aiohttp.TCPConnector(limit=clients)
@@ -196,6 +196,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--no-think", action="store_true", help="no pause between requests")
+    parser.add_argument(
+        "--think",
+        default="1-3",
+        help="seconds each client waits between requests, MIN-MAX (default 1-3)",
+    )
+    parser.add_argument(
+        "--tasks",
+        choices=["redis", "database"],
+        default="redis",
+        help="task broker of the server: redis (production, REDIS_URL 127.0.0.1:6379) or database",
+    )
     parser.add_argument("--port", type=int, default=8765)
     arguments = parser.parse_args()
 
@@ -212,6 +223,10 @@ def main() -> None:
         "SMS_BACKEND": "shouhou.core.sms.FakeSmsBackend",
         "LOG_LEVEL": "WARNING",
     }
+    if arguments.tasks == "redis":
+        env.update({"TASK_BACKEND": "redis", "REDIS_URL": "redis://127.0.0.1:6379/9"})
+    low, _, high = arguments.think.partition("-")
+    think = (0.0, 0.0) if arguments.no_think else (float(low), float(high or low))
     print(f"preparing {database} (migrate + appliance demo data) ...", flush=True)
     prepare(database, env)
     token = api_token(env)
@@ -250,20 +265,19 @@ def main() -> None:
             "fault_types": [fault["id"] for fault in faults],
         }
         # warm every worker's connections and code paths
-        asyncio.run(run_load(base, token, catalog, 8, 3, think=False))
+        asyncio.run(run_load(base, token, catalog, 8, 3, think=(0.0, 0.0)))
         with psycopg.connect(env["DATABASE_URL"].replace("postgres://", "postgresql://")) as db:
             before = db.execute("SELECT count(*) FROM workorders_workorder").fetchone()[0]
         print(
             f"load: {arguments.clients} clients for {arguments.seconds:.0f} s, "
-            f"{'no think time' if arguments.no_think else 'think time 1-3 s'}, gunicorn "
-            f"{arguments.workers} processes x {arguments.threads} threads",
+            f"think time {think[0]:g}-{think[1]:g} s, gunicorn "
+            f"{arguments.workers} processes x {arguments.threads} threads, tasks on "
+            f"{arguments.tasks}",
             flush=True,
         )
         cpu_before = cpu_snapshot(server.pid, database)
         results, elapsed = asyncio.run(
-            run_load(
-                base, token, catalog, arguments.clients, arguments.seconds, not arguments.no_think
-            )
+            run_load(base, token, catalog, arguments.clients, arguments.seconds, think)
         )
         cpu_after = cpu_snapshot(server.pid, database)
         with psycopg.connect(env["DATABASE_URL"].replace("postgres://", "postgresql://")) as db:
@@ -271,6 +285,10 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        if arguments.tasks == "redis":  # nobody runs the enqueued deliveries: drop them
+            import redis
+
+            redis.Redis.from_url(env["REDIS_URL"]).flushdb()
     latencies = [latency * 1000 for latency, code in results if code == 201]
     errors = [code for _latency, code in results if code != 201]
     print(

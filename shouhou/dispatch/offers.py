@@ -288,6 +288,8 @@ def pool_publish(
     locked = _lock_order(work_order)
     if locked.status != WorkOrderStatus.ACCEPTED:
         raise Conflict(_("Only accepted orders waiting for dispatch go to the job pool."))
+    if locked.fulfilment_mode in _AT_OUTLET:
+        raise Conflict(_("Carry-in and mail-in orders go to an outlet, not to the job pool."))
     history = _history(locked)
     if history.pending:
         raise Conflict(_("This order already has an open offer or is in the job pool."))

@@ -9,4 +9,5 @@ urlpatterns = [
     path("batch/", views.batch, name="batch"),
     path("orders/<str:number>/", views.board_order, name="order"),
     path("orders/<str:number>/assign/", views.board_assign, name="assign"),
+    path("orders/<str:number>/pool/", views.pool_publish, name="pool"),
 ]

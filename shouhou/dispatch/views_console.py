@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from shouhou.accounts.models import Organization
 from shouhou.core.console import console_view
 from shouhou.core.errors import DomainError
+from shouhou.dispatch import offers
 from shouhou.dispatch.selectors import RISK_HORIZON, dispatch_board
 from shouhou.dispatch.services import batch_dispatch
 from shouhou.workorders.choices import STATUS_COLOURS
@@ -164,6 +165,22 @@ def board_assign(request: HttpRequest, organization: int, number: str) -> HttpRe
         "refresh_lists": True,
     }
     return render(request, "dispatch/partials/_board_panel.html", context, status=status)
+
+
+@console_view
+def pool_publish(request: HttpRequest, organization: int, number: str) -> HttpResponse:
+    """Put an accepted order in the job pool by hand (any dispatch mode), back to its page."""
+    order = _order_or_404(request, organization, number)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    _require_operator(request, organization)
+    try:
+        offers.pool_publish(work_order=order, actor=_actor(request))
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The order is in the job pool."))
+    return redirect("wo_console:detail", number=order.number)
 
 
 @console_view

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from shouhou.core.testing.factories import ServiceTypeFactory
 from shouhou.dispatch.models import (
@@ -42,6 +42,13 @@ from shouhou.workorders.services import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English whatever an earlier test left active."""
+    with translation.override("en"):
+        yield
 
 
 def accept(order, agent):
@@ -430,3 +437,79 @@ def test_the_offer_explanation_gives_the_place_among_all_eligible(crew, agent):
     assert (first.explanation["place"], first.explanation["of"]) == (1, 3)
     assert (second.explanation["place"], second.explanation["of"]) == (2, 3)
     assert second.explanation["distance_km"] == pytest.approx(3 * 1.35, abs=0.1)
+
+
+# --- putting an order in the pool by hand: console button and API ------------------------------
+
+
+def test_console_button_puts_an_accepted_order_in_the_pool(crew, agent):
+    from django.test import Client
+
+    crew.policy.mode = DispatchMode.MANUAL
+    crew.policy.save()
+    order = crew.order()
+    accept(order, agent)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(agent)
+    page = client.get(f"/console/work-orders/{order.number}/").content.decode()
+    assert 'data-dispatch-action="pool-publish"' in page
+    response = client.post(f"/console/dispatch/orders/{order.number}/pool/", follow=True)
+    assert response.status_code == 200
+    assert "The order is in the job pool." in response.content.decode()
+    assert attempts(order) == [("pool", None, "pending")]
+    # now pending: the button is gone and a second press is refused without a change
+    assert 'data-dispatch-action="pool-publish"' not in response.content.decode()
+    again = client.post(f"/console/dispatch/orders/{order.number}/pool/", follow=True)
+    assert "already has an open offer or is in the job pool" in again.content.decode()
+    assert len(attempts(order)) == 1
+
+
+def test_console_pool_button_is_for_operators_of_this_organisation_only(
+    crew, agent, finance, other_org_user
+):
+    from django.test import Client
+
+    crew.policy.mode = DispatchMode.MANUAL
+    crew.policy.save()
+    order = crew.order()
+    accept(order, agent)
+    url = f"/console/dispatch/orders/{order.number}/pool/"
+    reader = Client(HTTP_ACCEPT_LANGUAGE="en")
+    reader.force_login(finance)
+    assert reader.post(url).status_code == 403
+    stranger = Client(HTTP_ACCEPT_LANGUAGE="en")
+    stranger.force_login(other_org_user)
+    assert stranger.post(url).status_code == 404
+    assert attempts(order) == []
+
+
+def test_api_publish_to_pool(crew, agent, other_org_user):
+    from rest_framework.test import APIClient
+
+    crew.policy.mode = DispatchMode.MANUAL
+    crew.policy.save()
+    order = crew.order()
+    url = f"/api/v1/work-orders/{order.number}/publish-to-pool/"
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_authenticate(agent)
+    refused = client.post(url)  # still submitted: not waiting for dispatch
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == "只有已受理、等待派单的工单才能放入工单池。"
+    accept(order, agent)
+    stranger = APIClient()
+    stranger.force_authenticate(other_org_user)
+    assert stranger.post(url).status_code == 404
+    response = client.post(url)
+    assert response.status_code == 200
+    assert response.json()["number"] == order.number
+    assert attempts(order) == [("pool", None, "pending")]
+
+
+def test_carry_in_orders_cannot_go_to_the_pool(crew, agent):
+    from shouhou.core.errors import Conflict
+
+    order = crew.order(fulfilment_mode="carry_in")
+    accept(order, agent)
+    with pytest.raises(Conflict):
+        pool_publish(work_order=order, actor=Actor(agent, "agent"))
+    assert attempts(order) == []

@@ -314,6 +314,22 @@ class WorkOrderViewSet(
 
         return self._run(request, number, (STAFF,), io.AssignTechnicianInput, call)
 
+    @extend_schema(request=None, responses=io.WorkOrderSerializer)
+    @action(detail=True, methods=["post"], url_path="publish-to-pool")
+    def publish_to_pool(self, request: Request, number: str) -> Response:
+        """工单池: put an accepted on-site order in the job pool whatever the dispatch mode;
+        qualified technicians nearby see it and the first to grab it gets it. 409 when the
+        order is not waiting for dispatch or already has an open offer or pool entry."""
+        from shouhou.dispatch.offers import pool_publish
+
+        return self._run(
+            request,
+            number,
+            (STAFF,),
+            None,
+            lambda o, a, v: pool_publish(work_order=o, actor=a),
+        )
+
     @extend_schema(request=io.ReasonInput, responses=io.WorkOrderSerializer)
     @action(detail=True, methods=["post"])
     def hold(self, request: Request, number: str) -> Response:

@@ -732,6 +732,12 @@ def _detail_context(
             "mode_label": DispatchMode(mode).label,
             "attempts": attempts,
             "pending": next((a for a in attempts if a.outcome == "pending"), None),
+            # A dispatcher may put an accepted order in the job pool whatever the mode.
+            "can_pool": is_operator
+            and order.status == "accepted"
+            and order.fulfilment_mode == "on_site"
+            and not any(a.outcome == "pending" for a in attempts),
+            "pool_url": reverse("dispatch_console:pool", args=[order.number]),
         },
         "status_colour": STATUS_COLOURS[order.status],
         "priority_colour": PRIORITY_COLOURS.get(order.priority, ""),

@@ -68,7 +68,7 @@ class WebhookEndpointInactive(Conflict):
     code = "webhook_endpoint_inactive"
 
 
-def webhook_event_type_choices() -> list[tuple[str, str]]:
+def webhook_event_type_choices() -> list[tuple[str, Any]]:
     """The work-order event types an endpoint can subscribe to (internal ones are never sent)."""
     return [
         (value, label) for value, label in EventType.choices if value not in INTERNAL_EVENT_TYPES

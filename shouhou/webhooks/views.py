@@ -34,7 +34,7 @@ from shouhou.webhooks.tasks import send_webhook
 from shouhou.workorders.choices import EventType
 
 PAGE_SIZE = 50
-STATE_COLOURS = {
+STATE_COLOURS: dict[str, str] = {
     WebhookDeliveryState.PENDING: "grey",
     WebhookDeliveryState.RUNNING: "blue",
     WebhookDeliveryState.RETRYING: "orange",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
@@ -227,6 +227,20 @@ CREATED_EXAMPLE = {
 # --- views -----------------------------------------------------------------------------------
 
 
+def _merged(current: dict[str, Any], given: Any) -> Any:
+    """PATCH: the fields given over the current ones (JSON or form data)."""
+    if isinstance(given, QueryDict):
+        merged = given.copy()
+        for key, value in current.items():
+            if key not in merged:
+                if isinstance(value, list):
+                    merged.setlist(key, value)
+                else:
+                    merged[key] = value
+        return merged
+    return {**current, **given}
+
+
 @extend_schema_view(
     list=extend_schema(summary="The webhook endpoints of the organisations I administer"),
     retrieve=extend_schema(summary="One webhook endpoint (without its secret)"),
@@ -292,7 +306,9 @@ class WebhookEndpointViewSet(
             "event_types": endpoint.event_types,
             "is_active": endpoint.is_active,
         }
-        data = WebhookEndpointInput(data={**current, **request.data} if partial else request.data)
+        data = WebhookEndpointInput(
+            data=_merged(current, request.data) if partial else request.data
+        )
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values.pop("organization", None)  # an endpoint stays with its organisation

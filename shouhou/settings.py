@@ -172,6 +172,9 @@ WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 # ... and after a secret rotation the previous secret keeps signing for this long.
 WEBHOOK_SECRET_GRACE_SECONDS = env_int("WEBHOOK_SECRET_GRACE_SECONDS", 24 * 3600, minimum=0)
+# An endpoint whose every attempt failed for this long is disabled by the hourly
+# webhooks.disable_failing job (default 3 days; 0 never disables).
+WEBHOOK_DISABLE_AFTER_SECONDS = env_int("WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 24 * 3600, minimum=0)
 # Hosts that may receive webhooks over plain HTTP and at private addresses (tests only).
 WEBHOOK_ALLOW_HTTP_HOSTS = env_list("WEBHOOK_ALLOW_HTTP_HOSTS", [])
 

@@ -43,6 +43,7 @@ urlpatterns = [
     path("console/", include(console_patterns)),
     path("console/work-orders/", include(("shouhou.workorders.urls_console", "wo_console"))),
     path("console/dispatch/", include(("shouhou.dispatch.urls_console", "dispatch_console"))),
+    path("console/webhooks/", include(("shouhou.webhooks.urls_console", "webhooks_console"))),
     path("tech/jobs/", include(("shouhou.workorders.urls_technician", "wo_tech"))),
     path("tech/", include(("shouhou.dispatch.urls_technician", "dispatch_tech"))),
     path("", include(("shouhou.workorders.urls_customer", "wo_customer"))),

@@ -15,6 +15,7 @@ from shouhou.dispatch.api import slots as dispatch_slots
 from shouhou.dispatch.api import views as dispatch
 from shouhou.dispatch.api.board import DispatchBatchView, DispatchBoardView
 from shouhou.notifications.api import views as notifications
+from shouhou.webhooks.api import views as webhooks
 from shouhou.workorders.api.views import WorkOrderViewSet
 
 router = DefaultRouter()
@@ -31,6 +32,8 @@ router.register("work-orders", WorkOrderViewSet, basename="work-order")
 router.register("offers", dispatch.OfferViewSet, basename="offer")
 router.register("pool", dispatch.PoolViewSet, basename="pool-job")
 router.register("slot-bookings", dispatch_slots.SlotBookingViewSet, basename="slot-booking")
+router.register("webhooks/endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
+router.register("webhooks/deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 
 app_name = "api"
 urlpatterns = [

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -16,7 +17,6 @@ from shouhou.core.errors import DomainError
 from shouhou.webhooks import services
 from shouhou.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from shouhou.webhooks.tasks import send_webhook
-from shouhou.workorders.choices import EventType
 
 
 class WebhookEndpointForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -33,22 +33,25 @@ class WebhookEndpointForm(forms.ModelForm):  # type: ignore[type-arg]
             raise forms.ValidationError(str(error)) from error
 
     def clean_event_types(self) -> list[str]:
-        value = self.cleaned_data["event_types"] or []
-        known = set(EventType.values)
-        if not isinstance(value, list) or not all(v in known for v in value):
-            raise forms.ValidationError(
-                _("Give a list of event types from: %(types)s")
-                % {"types": ", ".join(sorted(known))}
-            )
-        return sorted(set(value))
+        try:
+            return services.webhook_event_types_check(self.cleaned_data["event_types"] or [])
+        except DomainError as error:
+            raise forms.ValidationError(str(error)) from error
 
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(TenantModelAdmin):
     form = WebhookEndpointForm
-    list_display = ["url", "organization", "is_active", "description", "updated_at"]
-    list_filter = ["is_active"]
-    readonly_fields = ["secret", "previous_secret_expires_at"]
+    list_display = ["url", "organization", "is_active", "disabled_reason", "updated_at"]
+    list_filter = ["is_active", "disabled_reason"]
+    readonly_fields = [
+        "secret",
+        "previous_secret_expires_at",
+        "failing_since",
+        "disabled_at",
+        "disabled_reason",
+        "disabled_detail",
+    ]
     actions = ["rotate_secret"]
 
     def save_model(
@@ -56,6 +59,10 @@ class WebhookEndpointAdmin(TenantModelAdmin):
     ) -> None:
         if not obj.secret:
             obj.secret = services._new_secret()
+        if change and "is_active" in form.changed_data:
+            # the same bookkeeping as the console's enable/disable: enabling clears the reason
+            obj.is_active = not obj.is_active
+            services._set_active(obj, not obj.is_active, timezone.now())
         super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Rotate the signing secret (the old one works 24 more hours)"))
@@ -69,7 +76,15 @@ class WebhookAttemptInline(admin.TabularInline):  # type: ignore[type-arg]
     model = WebhookAttempt
     extra = 0
     can_delete = False
-    readonly_fields = ["started_at", "duration_ms", "status_code", "error", "response_excerpt"]
+    readonly_fields = [
+        "started_at",
+        "duration_ms",
+        "status_code",
+        "error",
+        "response_excerpt",
+        "request_headers",
+    ]
+    exclude = ["request_body"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -79,6 +94,7 @@ class WebhookAttemptInline(admin.TabularInline):  # type: ignore[type-arg]
 class WebhookDeliveryAdmin(TenantModelAdmin):
     tenant_field = "endpoint__organization"
     list_display = [
+        "event_type",
         "event",
         "endpoint",
         "state",
@@ -87,10 +103,11 @@ class WebhookDeliveryAdmin(TenantModelAdmin):
         "next_attempt_at",
         "delivered_at",
     ]
-    list_filter = ["state"]
+    list_filter = ["state", "event_type"]
     list_select_related = ["event", "endpoint"]
     readonly_fields = [
         "endpoint",
+        "event_type",
         "event",
         "state",
         "attempts",

@@ -11,3 +11,27 @@ class WebhookDeliveryState(models.TextChoices):
 
 
 CLAIMABLE = (WebhookDeliveryState.PENDING, WebhookDeliveryState.RETRYING)
+
+
+class WebhookDisabledReason(models.TextChoices):
+    MANUAL = "manual", _("Disabled by an administrator")
+    FAILING = "failing", _("Disabled automatically: every delivery failed")
+
+
+PING = "ping"
+"""The event type of a test delivery (the console's "Send test event", ``POST .../test/``)."""
+
+# Work-order event types that are only ever written as internal (staff notes, triage, the
+# dispatch engine's offers): never sent, so never offered as a subscription.
+INTERNAL_EVENT_TYPES = frozenset(
+    {
+        "triaged",
+        "note_added",
+        "offered",
+        "offer_declined",
+        "offer_expired",
+        "pool_published",
+        "pool_expired",
+        "dispatch_unmatched",
+    }
+)

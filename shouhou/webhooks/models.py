@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shouhou.accounts.models import Organization
 from shouhou.core.models import TimeStampedModel
-from shouhou.webhooks.choices import WebhookDeliveryState
+from shouhou.webhooks.choices import WebhookDeliveryState, WebhookDisabledReason
 from shouhou.workorders.models import WorkOrderEvent
 
 
@@ -38,6 +38,20 @@ class WebhookEndpoint(TimeStampedModel):
     secret = models.CharField(_("signing secret"), max_length=80, editable=False)
     previous_secret = models.CharField(max_length=80, blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by the first failed attempt after a success, cleared by the next success: the
+    # ``webhooks.disable_failing`` job deactivates an endpoint failing for too long.
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True, editable=False)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True, editable=False)
+    disabled_reason = models.CharField(
+        _("why it is disabled"),
+        max_length=20,
+        choices=WebhookDisabledReason.choices,
+        blank=True,
+        editable=False,
+    )
+    disabled_detail = models.CharField(
+        _("last error before it was disabled"), max_length=500, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("webhook endpoint")
@@ -52,7 +66,11 @@ class WebhookEndpoint(TimeStampedModel):
 
 
 class WebhookDelivery(models.Model):
-    """One event sent to one endpoint, retried with back-off for up to 24 hours."""
+    """One event sent to one endpoint, retried with back-off for up to 24 hours.
+
+    A test delivery (``event_type == "ping"``, sent from the console or the API) has no
+    work-order event and is tried once.
+    """
 
     endpoint = models.ForeignKey(
         WebhookEndpoint,
@@ -61,8 +79,14 @@ class WebhookDelivery(models.Model):
         verbose_name=_("endpoint"),
     )
     event = models.ForeignKey(
-        WorkOrderEvent, on_delete=models.CASCADE, related_name="+", verbose_name=_("event")
+        WorkOrderEvent,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("event"),
+        null=True,
+        blank=True,
     )
+    event_type = models.CharField(_("event type"), max_length=40)
     state = models.CharField(
         _("state"),
         max_length=10,
@@ -83,9 +107,14 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["endpoint", "event"], name="webhooks_delivery_once")
+            models.UniqueConstraint(fields=["endpoint", "event"], name="webhooks_delivery_once"),
+            models.CheckConstraint(
+                condition=Q(event__isnull=False) | Q(event_type="ping"),
+                name="webhooks_delivery_event_or_ping",
+            ),
         ]
         indexes = [
+            models.Index(fields=["endpoint", "-created_at"], name="webhooks_delivery_log"),
             models.Index(
                 fields=["next_attempt_at"],
                 condition=Q(
@@ -120,6 +149,8 @@ class WebhookAttempt(models.Model):
     status_code = models.PositiveSmallIntegerField(_("response"), null=True, blank=True)
     error = models.CharField(_("error"), max_length=500, blank=True)
     response_excerpt = models.CharField(_("response"), max_length=500, blank=True)
+    request_headers = models.JSONField(_("headers sent"), default=dict, blank=True)
+    request_body = models.TextField(_("body sent"), blank=True)
 
     class Meta:
         verbose_name = _("webhook attempt")

@@ -219,7 +219,10 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
         organization=org, url=f"https://hooks.example.com/{slug}", secret=f"whsec_{slug}"
     )
     tenant.webhook_delivery = WebhookDelivery.objects.create(
-        endpoint=tenant.webhook_endpoint, event=tenant.event, next_attempt_at=timezone.now()
+        endpoint=tenant.webhook_endpoint,
+        event=tenant.event,
+        event_type=tenant.event.type,
+        next_attempt_at=timezone.now(),
     )
     tenant.message = Message.objects.create(
         organization=org,
@@ -1462,6 +1465,26 @@ def test_offer_and_pool_urls_of_other_organisation_answer_404_and_change_nothing
     assert [_snapshot(world.b.offer), _snapshot(world.b.pool_entry)] == before
     # while his own (closed) offer or pool entry is found and refused for being closed
     assert client.post(url(world.a)).status_code in (302, 409)
+
+
+# --- webhooks (organisation administrators only; other roles get 403 on their own too) ----------
+
+WEBHOOK_CASES: list[tuple[str, UrlFactory]] = [
+    ("endpoint page", lambda t: f"/console/webhooks/{t.webhook_endpoint.pk}/"),
+    ("endpoint edit page", lambda t: f"/console/webhooks/{t.webhook_endpoint.pk}/edit/"),
+    ("endpoint delete page", lambda t: f"/console/webhooks/{t.webhook_endpoint.pk}/delete/"),
+    ("delivery page", lambda t: f"/console/webhooks/deliveries/{t.webhook_delivery.pk}/"),
+    ("endpoint API", lambda t: f"/api/v1/webhooks/endpoints/{t.webhook_endpoint.pk}/"),
+    ("delivery API", lambda t: f"/api/v1/webhooks/deliveries/{t.webhook_delivery.pk}/"),
+]
+
+
+@pytest.mark.parametrize(("name", "url"), WEBHOOK_CASES, ids=[c[0] for c in WEBHOOK_CASES])
+def test_webhook_urls_of_other_organisation_answer_404(world, name, url):
+    client = _login(world.a.admin_user)
+    assert client.get(url(world.b)).status_code == 404
+    assert client.get(url(MISSING)).status_code == 404
+    assert client.get(url(world.a)).status_code == 200
 
 
 # --- admin ---------------------------------------------------------------------------------------

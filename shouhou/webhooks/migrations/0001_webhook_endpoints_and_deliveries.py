@@ -5,89 +5,193 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0004_outlet_rating_scores'),
-        ('workorders', '0001_initial'),
+        ("accounts", "0004_outlet_rating_scores"),
+        ("workorders", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('pending', 'Waiting'), ('running', 'Sending'), ('retrying', 'Will retry'), ('delivered', 'Delivered'), ('failed', 'Gave up')], default='pending', max_length=10, verbose_name='state')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='attempts')),
-                ('next_attempt_at', models.DateTimeField(verbose_name='next attempt at')),
-                ('claimed_by', models.CharField(blank=True, max_length=64)),
-                ('claimed_until', models.DateTimeField(blank=True, null=True)),
-                ('last_status_code', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='last response')),
-                ('last_error', models.TextField(blank=True, verbose_name='last error')),
-                ('delivered_at', models.DateTimeField(blank=True, null=True, verbose_name='delivered at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workorders.workorderevent', verbose_name='event')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting"),
+                            ("running", "Sending"),
+                            ("retrying", "Will retry"),
+                            ("delivered", "Delivered"),
+                            ("failed", "Gave up"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="attempts")),
+                ("next_attempt_at", models.DateTimeField(verbose_name="next attempt at")),
+                ("claimed_by", models.CharField(blank=True, max_length=64)),
+                ("claimed_until", models.DateTimeField(blank=True, null=True)),
+                (
+                    "last_status_code",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="last response"
+                    ),
+                ),
+                ("last_error", models.TextField(blank=True, verbose_name="last error")),
+                (
+                    "delivered_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="delivered at"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workorders.workorderevent",
+                        verbose_name="event",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'webhook delivery',
-                'verbose_name_plural': 'webhook deliveries',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "webhook delivery",
+                "verbose_name_plural": "webhook deliveries",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookAttempt',
+            name="WebhookAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(verbose_name='started at')),
-                ('duration_ms', models.PositiveIntegerField(verbose_name='duration (ms)')),
-                ('status_code', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='response')),
-                ('error', models.CharField(blank=True, max_length=500, verbose_name='error')),
-                ('response_excerpt', models.CharField(blank=True, max_length=500, verbose_name='response')),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempt_log', to='webhooks.webhookdelivery')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField(verbose_name="started at")),
+                ("duration_ms", models.PositiveIntegerField(verbose_name="duration (ms)")),
+                (
+                    "status_code",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="response"
+                    ),
+                ),
+                ("error", models.CharField(blank=True, max_length=500, verbose_name="error")),
+                (
+                    "response_excerpt",
+                    models.CharField(blank=True, max_length=500, verbose_name="response"),
+                ),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempt_log",
+                        to="webhooks.webhookdelivery",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'webhook attempt',
-                'verbose_name_plural': 'webhook attempts',
-                'ordering': ['started_at', 'pk'],
+                "verbose_name": "webhook attempt",
+                "verbose_name_plural": "webhook attempts",
+                "ordering": ["started_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookEndpoint',
+            name="WebhookEndpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('url', models.URLField(help_text='Must start with https://.', max_length=500, verbose_name='URL')),
-                ('description', models.CharField(blank=True, max_length=200, verbose_name='description')),
-                ('event_types', models.JSONField(blank=True, default=list, help_text='Event types to send, e.g. ["status_changed"]; empty sends every type.', verbose_name='event types')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('secret', models.CharField(editable=False, max_length=80, verbose_name='signing secret')),
-                ('previous_secret', models.CharField(blank=True, editable=False, max_length=80)),
-                ('previous_secret_expires_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhook_endpoints', to='accounts.organization', verbose_name='organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "url",
+                    models.URLField(
+                        help_text="Must start with https://.", max_length=500, verbose_name="URL"
+                    ),
+                ),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=200, verbose_name="description"),
+                ),
+                (
+                    "event_types",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Event types to send, e.g. ["status_changed"]; empty sends every type.',
+                        verbose_name="event types",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "secret",
+                    models.CharField(editable=False, max_length=80, verbose_name="signing secret"),
+                ),
+                ("previous_secret", models.CharField(blank=True, editable=False, max_length=80)),
+                (
+                    "previous_secret_expires_at",
+                    models.DateTimeField(blank=True, editable=False, null=True),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="webhook_endpoints",
+                        to="accounts.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'webhook endpoint',
-                'verbose_name_plural': 'webhook endpoints',
-                'ordering': ['organization', 'url'],
+                "verbose_name": "webhook endpoint",
+                "verbose_name_plural": "webhook endpoints",
+                "ordering": ["organization", "url"],
             },
         ),
         migrations.AddField(
-            model_name='webhookdelivery',
-            name='endpoint',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='webhooks.webhookendpoint', verbose_name='endpoint'),
+            model_name="webhookdelivery",
+            name="endpoint",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliveries",
+                to="webhooks.webhookendpoint",
+                verbose_name="endpoint",
+            ),
         ),
         migrations.AddIndex(
-            model_name='webhookdelivery',
-            index=models.Index(condition=models.Q(('state__in', ['pending', 'retrying'])), fields=['next_attempt_at'], name='webhooks_delivery_due'),
+            model_name="webhookdelivery",
+            index=models.Index(
+                condition=models.Q(("state__in", ["pending", "retrying"])),
+                fields=["next_attempt_at"],
+                name="webhooks_delivery_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='webhookdelivery',
-            index=models.Index(condition=models.Q(('state', 'running')), fields=['claimed_until'], name='webhooks_delivery_lease'),
+            model_name="webhookdelivery",
+            index=models.Index(
+                condition=models.Q(("state", "running")),
+                fields=["claimed_until"],
+                name="webhooks_delivery_lease",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.UniqueConstraint(fields=('endpoint', 'event'), name='webhooks_delivery_once'),
+            model_name="webhookdelivery",
+            constraint=models.UniqueConstraint(
+                fields=("endpoint", "event"), name="webhooks_delivery_once"
+            ),
         ),
     ]

@@ -13,7 +13,7 @@ from shouhou.core.testing.factories import WorkOrderFactory
 from shouhou.sla.models import SlaClock, SlaPolicy
 from shouhou.sla.selectors import DEFAULT_TARGETS, sla_policy_for
 from shouhou.sla.services import sla_clocks_follow, sla_policy_save, sla_tick
-from shouhou.sla.tests.conftest import START, STAFF
+from shouhou.sla.tests.conftest import STAFF, START
 from shouhou.workorders import services
 from shouhou.workorders.models import WorkOrderEvent
 

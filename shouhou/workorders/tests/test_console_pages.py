@@ -517,8 +517,8 @@ def test_detail_query_count_does_not_grow_with_technicians_and_events(world, age
     # first-visit history; the policy; the fault's code with its skills), and the assignable
     # organisations are looked up once: 19. The dispatch panel adds 4 (due offers expired,
     # the attempts, the policy and the service type's mode override): 23; the live
-    # indicator's starting event id: 24.
-    assert before == 24
+    # indicator's starting event id: 24; the SLA panel's clocks with their policy: 25.
+    assert before == 25
 
 
 def test_accept_with_triage_through_the_page(world, agent):

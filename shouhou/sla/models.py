@@ -4,6 +4,7 @@ per-order clocks that measure them."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -25,7 +26,7 @@ DUPLICATE_MESSAGE = _(
 )
 
 
-def _minutes_field(label: str, help_text: str) -> models.PositiveIntegerField:  # type: ignore[type-arg]
+def _minutes_field(label: Any, help_text: Any) -> models.PositiveIntegerField:  # type: ignore[type-arg]
     return models.PositiveIntegerField(
         label,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_MINUTES)],

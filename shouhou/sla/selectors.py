@@ -33,11 +33,12 @@ class Targets:
     warn_at_percent: int
 
     def minutes(self, target: str) -> int:
-        return {
+        minutes: dict[str, int] = {
             T.RESPONSE: self.response_minutes,
             T.ARRIVAL: self.arrival_minutes,
             T.RESOLUTION: self.resolution_minutes,
-        }[target]
+        }
+        return minutes[target]
 
 
 # When an organisation has no policy that matches an order: by priority, in minutes (response,

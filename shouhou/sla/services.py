@@ -31,7 +31,7 @@ S = WorkOrderStatus
 T = SlaTarget
 logger = logging.getLogger(__name__)
 # The work-order timestamp of each target's milestone.
-MILESTONE_FIELDS = {
+MILESTONE_FIELDS: dict[str, str] = {
     T.RESPONSE: "accepted_at",
     T.ARRIVAL: "started_at",
     T.RESOLUTION: "completed_at",
@@ -85,10 +85,12 @@ def _missing_clocks(work_order: WorkOrder, have: set[str]) -> list[SlaClock]:
         return []
     targets = sla_policy_for(work_order=work_order)
     clocks = []
-    for target, start in wanted:
-        clock = _new_clock(work_order=work_order, target=target, targets=targets, started_at=start)
+    for wanted_target, start in wanted:
+        clock = _new_clock(
+            work_order=work_order, target=wanted_target, targets=targets, started_at=start
+        )
         # a milestone the order passed before it had clocks counts as met then
-        clock.met_at = getattr(work_order, MILESTONE_FIELDS[target])
+        clock.met_at = getattr(work_order, MILESTONE_FIELDS[wanted_target])
         clocks.append(clock)
     return clocks
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "shouhou.customers",
     "shouhou.dispatch",
     "shouhou.workorders",
+    "shouhou.sla",
     "shouhou.feedback",
     "shouhou.notifications",
     "shouhou.webhooks",

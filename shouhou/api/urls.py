@@ -15,6 +15,7 @@ from shouhou.dispatch.api import slots as dispatch_slots
 from shouhou.dispatch.api import views as dispatch
 from shouhou.dispatch.api.board import DispatchBatchView, DispatchBoardView
 from shouhou.notifications.api import views as notifications
+from shouhou.sla.api import views as sla
 from shouhou.webhooks.api import views as webhooks
 from shouhou.workorders.api.views import WorkOrderViewSet
 
@@ -34,6 +35,7 @@ router.register("pool", dispatch.PoolViewSet, basename="pool-job")
 router.register("slot-bookings", dispatch_slots.SlotBookingViewSet, basename="slot-booking")
 router.register("webhooks/endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhooks/deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("sla-policies", sla.SlaPolicyViewSet, basename="sla-policy")
 
 app_name = "api"
 urlpatterns = [
@@ -68,6 +70,7 @@ urlpatterns = [
         dispatch_slots.WorkOrderBookSlotView.as_view(),
         name="work-order-book-slot",
     ),
+    path("work-orders/<str:number>/sla/", sla.WorkOrderSlaView.as_view(), name="work-order-sla"),
     path("inbox/", notifications.InboxView.as_view(), name="inbox"),
     path("inbox/<int:pk>/read/", notifications.InboxReadView.as_view(), name="inbox-read"),
     path(

@@ -67,6 +67,7 @@ from shouhou.dispatch.services import technician_onboard
 from shouhou.dispatch.slots import slot_book
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
+from shouhou.sla.models import SlaPolicy
 from shouhou.workorders.choices import (
     Channel,
     FulfilmentMode,
@@ -2888,6 +2889,53 @@ def _build_orders(w: _Writer, vertical: str, now: dt.datetime) -> None:
         orders.build(AUTO_ORDERS, now)
 
 
+# (organisation, service type code or "", priority or "", name, response, arrival, resolution
+# minutes, warn at %) per vertical: what each demo organisation promises (docs/sla.md).
+SlaSpec = tuple[str, str, str, str, int, int, int, int]
+SLA_POLICIES: dict[str, tuple[SlaSpec, ...]] = {
+    "phone": (
+        ("xingchen", "", "", "到店/寄修标准时效", 60, 24 * 60, 72 * 60, 80),
+        ("xingchen", "", "urgent", "加急维修", 30, 8 * 60, 24 * 60, 75),
+    ),
+    "appliance": (
+        ("qingfeng", "", "", "上门服务标准时效", 120, 24 * 60, 72 * 60, 80),
+        ("qingfeng", "home-repair", "urgent", "加急上门维修", 30, 4 * 60, 24 * 60, 75),
+        ("qingfeng", "install", "", "新机安装", 240, 48 * 60, 72 * 60, 80),
+    ),
+    "auto": (
+        ("kuaixiu", "", "", "门店维修标准时效", 60, 8 * 60, 48 * 60, 80),
+        ("kuaixiu", "rescue", "", "道路救援", 10, 60, 4 * 60, 70),
+    ),
+}
+
+
+def _build_sla_policies(w: _Writer, wanted: set[str]) -> None:
+    for vertical in VERTICALS:
+        if vertical not in wanted:
+            continue
+        for code, service, priority, name, response, arrival, resolution, warn in SLA_POLICIES[
+            vertical
+        ]:
+            organization = Organization.objects.get(code=code)
+            w.ensure(
+                SlaPolicy,
+                organization=organization,
+                service_type=(
+                    ServiceType.objects.get(organization=organization, code=service)
+                    if service
+                    else None
+                ),
+                priority=priority,
+                defaults={
+                    "name": name,
+                    "response_minutes": response,
+                    "arrival_minutes": arrival,
+                    "resolution_minutes": resolution,
+                    "warn_at_percent": warn,
+                },
+            )
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 
@@ -2910,6 +2958,8 @@ def build_demo(*, verticals: Iterable[str]) -> list[DemoLogin]:
             _build_appliance(writer, customer)
         if "auto" in wanted:
             _build_auto(writer, customer, superuser)
+        # SLA policies before the orders, so the orders' clocks follow them.
+        _build_sla_policies(writer, wanted)
         # Work orders last, once every vertical's people and catalog exist.
         now = timezone.now()
         for vertical in VERTICALS:

@@ -119,8 +119,19 @@ DEFAULT_TEMPLATES: Final[Mapping[tuple[str, str, str], tuple[str, str]]] = {
         "Customer is waiting",
         "The customer urged job {{ number }}; please act soon.",
     ),
-    (K.SLA_WARNING, A.TECHNICIAN, ZH): ("时效预警", "工单{{ number }}即将超时。"),
-    (K.SLA_WARNING, A.TECHNICIAN, EN): ("SLA warning", "Job {{ number }} is about to breach."),
+    # sla_warning serves the warning and the breach: sla_breached tells them apart
+    (K.SLA_WARNING, A.TECHNICIAN, ZH): (
+        "{% if sla_breached %}时效超时{% else %}时效预警{% endif %}",
+        "工单{{ number }}{% if sla_target %}的{{ sla_target }}时效{% endif %}"
+        "{% if sla_breached %}已超时{% else %}即将超时{% endif %}"
+        "{% if sla_due %}（截止{{ sla_due }}）{% endif %}。",
+    ),
+    (K.SLA_WARNING, A.TECHNICIAN, EN): (
+        "{% if sla_breached %}SLA breached{% else %}SLA warning{% endif %}",
+        "Job {{ number }}{% if sla_breached %} has breached{% else %} is about to breach{% endif %}"
+        "{% if sla_target %} its {{ sla_target }} target{% endif %}"
+        "{% if sla_due %} (due {{ sla_due }}){% endif %}.",
+    ),
     # staff
     (K.URGED, A.STAFF, ZH): ("客户催单", "客户催促工单{{ number }}（{{ status }}）。"),
     (K.URGED, A.STAFF, EN): (
@@ -129,9 +140,16 @@ DEFAULT_TEMPLATES: Final[Mapping[tuple[str, str, str], tuple[str, str]]] = {
     ),
     (K.LOW_RATING, A.STAFF, ZH): ("差评提醒", "工单{{ number }}收到低分评价：{{ rating }}。"),
     (K.LOW_RATING, A.STAFF, EN): ("Low rating", "Order {{ number }} was rated {{ rating }}."),
-    (K.SLA_WARNING, A.STAFF, ZH): ("时效预警", "工单{{ number }}（{{ status }}）即将超时。"),
+    (K.SLA_WARNING, A.STAFF, ZH): (
+        "{% if sla_breached %}时效超时{% else %}时效预警{% endif %}",
+        "工单{{ number }}（{{ status }}）{% if sla_target %}的{{ sla_target }}时效{% endif %}"
+        "{% if sla_breached %}已超时{% else %}即将超时{% endif %}"
+        "{% if sla_due %}（截止{{ sla_due }}）{% endif %}。",
+    ),
     (K.SLA_WARNING, A.STAFF, EN): (
-        "SLA warning",
-        "Order {{ number }} ({{ status }}) is about to breach its SLA.",
+        "{% if sla_breached %}SLA breached{% else %}SLA warning{% endif %}",
+        "Order {{ number }} ({{ status }}){% if sla_breached %} has breached{% else %} is about "
+        "to breach{% endif %}{% if sla_target %} its {{ sla_target }} target{% endif %}"
+        "{% if sla_due %} (due {{ sla_due }}){% endif %}.",
     ),
 }

@@ -61,6 +61,7 @@ SMS_MILESTONES = frozenset(
     }
 )
 LOW_RATING_BELOW = 3
+SLA_EVENTS = frozenset({EventType.SLA_WARNING, EventType.SLA_BREACHED})
 SEND_LEASE = dt.timedelta(minutes=10)
 
 # A sandboxed engine for admin-edited templates: no loaders, only the built-in tags/filters.
@@ -93,6 +94,9 @@ def kinds_for_event(event: WorkOrderEvent) -> list[tuple[str, tuple[str, ...]]]:
         return [(K.RATING_INVITATION, (Audience.CUSTOMER,))]
     if t == EventType.URGED:
         return [(K.URGED, (Audience.TECHNICIAN, Audience.STAFF))]
+    if t in (EventType.SLA_WARNING, EventType.SLA_BREACHED):
+        # one kind for both: the wording reads {{ sla_breached }} (docs/sla.md)
+        return [(K.SLA_WARNING, (Audience.TECHNICIAN, Audience.STAFF))]
     if t == EventType.RATED:
         try:
             average = float(event.data.get("average", "5"))
@@ -259,6 +263,24 @@ def template_context(
         "eta": eta,
         "tracking_url": tracking_url(work_order),
         "rating": event.data.get("average", ""),
+        **_sla_context(event),
+    }
+
+
+def _sla_context(event: WorkOrderEvent) -> dict[str, object]:
+    """``sla_target`` (translated), ``sla_due`` (local time) and ``sla_breached`` for the SLA
+    events; empty values for every other event."""
+    from shouhou.sla.choices import SlaTarget
+
+    target = event.data.get("target") if event.type in SLA_EVENTS else None
+    due = ""
+    if event.type in SLA_EVENTS and isinstance(event.data.get("due_at"), str):
+        with contextlib.suppress(ValueError):
+            due = _format_local(dt.datetime.fromisoformat(event.data["due_at"]))
+    return {
+        "sla_target": str(SlaTarget(target).label) if target in SlaTarget.values else "",
+        "sla_due": due,
+        "sla_breached": event.type == EventType.SLA_BREACHED,
     }
 
 

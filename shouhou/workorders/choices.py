@@ -167,3 +167,6 @@ class EventType(models.TextChoices):
     POOL_PUBLISHED = "pool_published", _("Put in the job pool")
     POOL_EXPIRED = "pool_expired", _("Nobody took it from the job pool")
     DISPATCH_UNMATCHED = "dispatch_unmatched", _("No technician found; back to the dispatcher")
+    # SLA clocks (the sla app's periodic job): once per clock each
+    SLA_WARNING = "sla_warning", _("SLA about to be breached")
+    SLA_BREACHED = "sla_breached", _("SLA breached")

@@ -14,6 +14,21 @@ Hooks and their keyword arguments:
   given the order (by anyone: a dispatcher, an offer, the pool).
 - ``ASSIGNMENT_ANSWERED``: ``work_order``, ``technician``, ``actor``, ``accepted``,
   ``reason`` — the assigned technician took the job or gave it back.
+- ``CREATED``: ``work_order``, ``actor`` — a new order was just written (intake, any channel).
+- ``STATUS_CHANGED``: ``work_order``, ``previous``, ``to``, ``actor``, ``at`` — every status
+  change, from the one transition function (``sla`` starts, pauses and stops its clocks here).
+
+A few points are *providers* rather than hooks: one app answers a question that ``workorders``
+asks without knowing the app (``provided(name)`` is the last registered function, or None):
+
+- ``QUEUE_OVERDUE``: ``(queryset, now) -> queryset`` — the console queue's "overdue" filter
+  (``sla`` registers the rule on its clocks; without it the window rule in ``selectors`` holds).
+
+and some *collectors* gather contributions from every registered app (``collect(name, ...)``):
+
+- ``CONSOLE_PANELS``: ``(work_order, now) -> {"template": ..., "context": {...}} | None`` —
+  sections on the console's order page (``sla``: the clocks with time left).
+- ``EVENT_DETAIL``: ``(event) -> list[str]`` — extra words for an event on the timeline.
 """
 
 from __future__ import annotations
@@ -25,6 +40,11 @@ from typing import Any
 ACCEPTED = "accepted"
 TECHNICIAN_ASSIGNED = "technician_assigned"
 ASSIGNMENT_ANSWERED = "assignment_answered"
+CREATED = "created"
+STATUS_CHANGED = "status_changed"
+QUEUE_OVERDUE = "queue_overdue"
+CONSOLE_PANELS = "console_panels"
+EVENT_DETAIL = "event_detail"
 
 _registry: dict[str, list[Callable[..., Any]]] = defaultdict(list)
 
@@ -38,3 +58,15 @@ def register(hook: str, function: Callable[..., Any]) -> None:
 def run(hook: str, **kwargs: Any) -> None:
     for function in list(_registry[hook]):
         function(**kwargs)
+
+
+def collect(hook: str, **kwargs: Any) -> list[Any]:
+    """Every registered function's answer, in registration order (None answers left out)."""
+    answers = (function(**kwargs) for function in list(_registry[hook]))
+    return [answer for answer in answers if answer is not None]
+
+
+def provided(hook: str) -> Callable[..., Any] | None:
+    """The function registered last for ``hook``, or None."""
+    functions = _registry[hook]
+    return functions[-1] if functions else None

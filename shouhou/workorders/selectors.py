@@ -17,6 +17,7 @@ from django.utils import timezone
 from shouhou.accounts.choices import CONSOLE_ROLES
 from shouhou.core.tenancy import organization_ids_for, sees_everything
 from shouhou.dispatch.models import Technician
+from shouhou.workorders import hooks
 from shouhou.workorders.choices import OPEN, WorkOrderStatus
 from shouhou.workorders.models import WorkOrder, WorkOrderEvent
 
@@ -113,6 +114,16 @@ def events_for_staff(work_order: WorkOrder) -> QuerySet[WorkOrderEvent]:
     return work_order.events.select_related("actor")
 
 
+def window_overdue(moment: dt.datetime) -> Q:
+    """The rule without SLA clocks: past the appointment's or the preferred window's end, or
+    not accepted 2 hours after it was submitted (for open orders)."""
+    return (
+        Q(appointment_end__lt=moment)
+        | Q(appointment_end__isnull=True, preferred_end__lt=moment)
+        | Q(status=WorkOrderStatus.SUBMITTED, submitted_at__lt=moment - dt.timedelta(hours=2))
+    )
+
+
 def queue_filter(
     queryset: QuerySet[WorkOrder],
     *,
@@ -126,9 +137,12 @@ def queue_filter(
     text: str = "",
     now: dt.datetime | None = None,
 ) -> QuerySet[WorkOrder]:
-    """The console queue's filters. "Overdue": still open past the preferred window's end or
-    the appointment's end, or submitted more than 2 hours ago and not yet accepted (SLA
-    policies replace these defaults in a later issue)."""
+    """The console queue's filters.
+
+    "Overdue" is asked of the app that provides ``hooks.QUEUE_OVERDUE`` (``sla``: an open SLA
+    clock past its due time, see docs/sla.md). Without a provider, and for orders the provider
+    leaves to it, the window rule holds: still open past the preferred window's end or the
+    appointment's end, or submitted more than 2 hours ago and not yet accepted."""
     if status == "open":
         queryset = queryset.filter(status__in=OPEN)
     elif status:
@@ -137,11 +151,12 @@ def queue_filter(
         queryset = queryset.filter(priority=priority)
     if overdue:
         moment = now or timezone.now()
-        queryset = queryset.filter(status__in=OPEN).filter(
-            Q(appointment_end__lt=moment)
-            | Q(appointment_end__isnull=True, preferred_end__lt=moment)
-            | Q(status=WorkOrderStatus.SUBMITTED, submitted_at__lt=moment - dt.timedelta(hours=2))
-        )
+        provider = hooks.provided(hooks.QUEUE_OVERDUE)
+        queryset = queryset.filter(status__in=OPEN)
+        if provider is not None:
+            queryset = provider(queryset=queryset, now=moment)
+        else:
+            queryset = queryset.filter(window_overdue(moment))
     if outlet:
         queryset = queryset.filter(outlet_id=outlet)
     if technician:

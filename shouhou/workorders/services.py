@@ -194,6 +194,10 @@ def _workorder_transition(
         to_status=to,
         previous_channels=before,
     )
+    # SLA clocks pause, resume and stop in this transaction (sla registers it).
+    hooks.run(
+        hooks.STATUS_CHANGED, work_order=locked, previous=previous, to=to, actor=actor, at=now
+    )
     return locked
 
 
@@ -414,6 +418,7 @@ def workorder_create(
                 to_status=S.SUBMITTED,
                 data={"channel": channel},
             )
+            hooks.run(hooks.CREATED, work_order=work_order, actor=actor)
             for item in cleaned:
                 _attachment_store(
                     work_order=work_order,

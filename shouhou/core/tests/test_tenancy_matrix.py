@@ -85,6 +85,7 @@ from shouhou.dispatch.models import (
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
 from shouhou.notifications.models import Message, NotificationTemplate
+from shouhou.sla.models import SlaClock, SlaPolicy
 from shouhou.webhooks.models import WebhookDelivery, WebhookEndpoint
 from shouhou.workorders import services
 from shouhou.workorders.api.views import WorkOrderViewSet
@@ -244,6 +245,15 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
         language="zh-hans",
         body="{{ number }} done",
     )
+    # An SLA policy, and a clock of the tenant's order (made by the work-order services).
+    tenant.sla_policy = SlaPolicy.objects.create(
+        organization=org,
+        name=f"{tag}时效",
+        response_minutes=60,
+        arrival_minutes=240,
+        resolution_minutes=1440,
+    )
+    tenant.sla_clock = SlaClock.objects.filter(work_order=tenant.work_order).first()
     # A bay of the outlet held by the tenant's order (rows for the slot admins).
     slot_start = timezone.make_aware(dt.datetime(2030, 1, 7, 10))
     tenant.outlet_slot = OutletSlot.objects.create(
@@ -644,6 +654,8 @@ API_DETAIL_CASES: list[tuple[str, UrlFactory]] = [
         "work order attachments",
         lambda t: f"/api/v1/work-orders/{t.work_order.number}/attachments/",
     ),
+    ("work order SLA clocks", lambda t: f"/api/v1/work-orders/{t.work_order.number}/sla/"),
+    ("SLA policy", lambda t: f"/api/v1/sla-policies/{t.sla_policy.pk}/"),
 ]
 
 # (name, list url, the id of the tenant's row)
@@ -657,6 +669,7 @@ API_LIST_CASES: list[tuple[str, str, Callable[[Tenant], int]]] = [
     ("skills", "/api/v1/skills/", lambda t: t.skill.pk),
     ("fault types", "/api/v1/fault-types/", lambda t: t.fault_type.pk),
     ("price items", "/api/v1/price-items/", lambda t: t.price_item.pk),
+    ("SLA policies", "/api/v1/sla-policies/", lambda t: t.sla_policy.pk),
 ]
 
 # Filters that name the other organisation's objects on a list, with the status both B's object
@@ -820,11 +833,12 @@ def test_api_refuses_anonymous_callers(client, world, url):
 
 
 # Reads only: the estimate is a computed answer, and POSTing to an order's attachments is an
-# upload (in ORDER_CASES with the other actions on a work order).
+# upload (in ORDER_CASES with the other actions on a work order). SLA policies are writable by
+# their admins: their writes on B's policy answer 404 (sla/tests/test_api.py).
 API_WRITE_CASES = [
     case
     for case in API_DETAIL_CASES
-    if case[0] not in {"fault type estimate", "work order attachments"}
+    if case[0] not in {"fault type estimate", "work order attachments", "SLA policy"}
 ]
 
 
@@ -857,6 +871,7 @@ def _api_object(tenant: Tenant, name: str) -> models.Model:
         "price item": tenant.price_item,
         "work order": tenant.work_order,
         "work order events": tenant.work_order,
+        "work order SLA clocks": tenant.work_order,
     }[name]
 
 
@@ -1517,6 +1532,8 @@ ADMIN_OBJECTS: dict[str, str] = {
     "webhooks.webhookdelivery": "webhook_delivery",
     "notifications.message": "message",
     "notifications.notificationtemplate": "notification_template",
+    "sla.slapolicy": "sla_policy",
+    "sla.slaclock": "sla_clock",
 }
 # Rows that go with the admin objects above (inlines): they must not change either.
 INLINE_OBJECTS: dict[str, list[str]] = {
@@ -1539,6 +1556,7 @@ READ_ONLY_ADMINS = frozenset(
         "webhooks.webhookdelivery",
         "dispatch.slotbooking",
         "notifications.message",
+        "sla.slaclock",
     }
 )
 # Admins whose rows are never deleted by hand: a slot's bay counter must match its bookings.
@@ -1559,11 +1577,13 @@ NO_ADD_FORM: dict[str, str] = {
     "dispatch.outletslot": "counters appear with the first booking (slot_book)",
     "dispatch.slotbooking": "read-only: bays are booked through the booking services",
     "notifications.message": "read-only: made from events by the notifications consumer",
+    "sla.slaclock": "read-only: clocks follow the work order (sla.services)",
 }
 # Admins scoped to orders the organisation owns OR serves (lookup prefix to the order).
 OWNED_OR_SERVED: dict[str, str] = {
     "workorders.workorder": "",
     "workorders.workorderevent": "work_order__",
+    "sla.slaclock": "work_order__",
 }
 ADMIN_PAGES = ["change", "delete", "history"]
 
@@ -1698,6 +1718,8 @@ def _tenant_filters(label: str, tenant: Tenant) -> list[dict[str, int]]:
         return [{"work_order__id__exact": tenant.work_order.pk}]
     if label == "webhooks.webhookdelivery":
         return [{"endpoint__id__exact": tenant.webhook_endpoint.pk}]
+    if label == "sla.slaclock":
+        return [{"work_order__id__exact": tenant.work_order.pk}]
     if label in VIA_OUTLET:
         return [{"outlet__id__exact": tenant.outlet.pk}]
     return [{"organization__id__exact": tenant.org.pk}]
@@ -1935,7 +1957,20 @@ ADD_FORMS["notifications.notificationtemplate"] = lambda t: {
     "body": "{{ number }} is done",
 }
 
+ADD_FORMS["sla.slapolicy"] = lambda t: {
+    "organization": t.org.pk,
+    "name": "加急",
+    "service_type": "",
+    "priority": "urgent",  # the tenant's default policy (any priority) exists already
+    "response_minutes": "30",
+    "arrival_minutes": "240",
+    "resolution_minutes": "1440",
+    "warn_at_percent": "80",
+    "is_active": "on",
+}
+
 ADD_MODELS: dict[str, type[models.Model]] = {
+    "sla.slapolicy": SlaPolicy,
     "notifications.notificationtemplate": NotificationTemplate,
     "webhooks.webhookendpoint": WebhookEndpoint,
     "accounts.outlet": Outlet,
@@ -2083,6 +2118,14 @@ ADD_TAMPER_CASES: list[AddTamper] = [
         "follow-up for B's technician",
         "feedback.followup",
         lambda b: {"assignee": b.technician.user.pk},
+    ),
+]
+ADD_TAMPER_CASES += [
+    AddTamper("SLA policy in B", "sla.slapolicy", lambda b: {"organization": b.org.pk}),
+    AddTamper(
+        "SLA policy for B's service type",
+        "sla.slapolicy",
+        lambda b: {"service_type": b.service_type.pk},
     ),
 ]
 

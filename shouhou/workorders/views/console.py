@@ -57,7 +57,7 @@ from shouhou.dispatch.slots import appointment_book, available_slots, slot_booki
 from shouhou.feedback.models import FollowUp, FollowUpStatus
 from shouhou.feedback.selectors import follow_up_list_for_user
 from shouhou.feedback.services import follow_up_resolve as follow_up_resolve_service
-from shouhou.workorders import live, services
+from shouhou.workorders import hooks, live, services
 from shouhou.workorders.access import OPERATOR_ROLES
 from shouhou.workorders.choices import (
     STATUS_COLOURS,
@@ -653,6 +653,11 @@ ROLE_LABELS = {
 }
 
 
+def _extra_detail(event: Any) -> list[str]:
+    """Words other apps add for their own events (sla: which target, due when)."""
+    return [part for parts in hooks.collect(hooks.EVENT_DETAIL, event=event) for part in parts]
+
+
 def _timeline(order: WorkOrder) -> list[dict[str, Any]]:
     return [
         {
@@ -660,7 +665,9 @@ def _timeline(order: WorkOrder) -> list[dict[str, Any]]:
             "role": ROLE_LABELS.get(event.actor_role, event.actor_role),
             "from_label": _label(S, event.from_status) if event.from_status else "",
             "to_label": _label(S, event.to_status) if event.to_status else "",
-            "detail": _event_detail(event.data or {}),
+            "detail": " · ".join(
+                part for part in [_event_detail(event.data or {}), *_extra_detail(event)] if part
+            ),
         }
         for event in events_for_staff(order)
     ]
@@ -759,6 +766,8 @@ def _detail_context(
         "visits": order.visits.select_related("technician__user"),
         "attachments": order.attachments.all(),
         "timeline": _timeline(order),
+        # Sections other apps add to the page (sla: the clocks), without workorders knowing them.
+        "panels": hooks.collect(hooks.CONSOLE_PANELS, work_order=order, now=timezone.now()),
         "error": error,
         "notice": notice,
         "failed_action": next(iter(bound), ""),

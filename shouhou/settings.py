@@ -207,6 +207,13 @@ SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5, minimum=1)
 from shouhou.notifications.choices import NotificationKind as _Kind  # noqa: E402
 from shouhou.notifications.providers import webpush_settings, wechat_settings  # noqa: E402
 
+# The public origin (https://service.example.com): tracking links in messages are absolute with
+# it (WeChat template messages carry a link only then); empty: links are relative.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")
+if PUBLIC_BASE_URL and not PUBLIC_BASE_URL.startswith(("https://", "http://")):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"PUBLIC_BASE_URL={PUBLIC_BASE_URL!r} must start with https://")
 _wechat = wechat_settings(known_kinds=frozenset(_Kind.values))
 WECHAT_APP_ID = _wechat.app_id
 WECHAT_APP_SECRET = _wechat.app_secret

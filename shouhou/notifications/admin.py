@@ -185,7 +185,7 @@ class PushSubscriptionAdmin(TenantModelAdmin):
     search_fields = ["user__phone", "user__display_name", "user_agent"]
     date_hierarchy = "created_at"
     fields = ["user", "endpoint", "user_agent", "created_at", "last_success_at"]
-    readonly_fields = fields
+    readonly_fields = ["user", "endpoint", "user_agent", "created_at", "last_success_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PushSubscription]:
         # A member of two of the admin's organisations would otherwise be listed twice.

@@ -126,7 +126,12 @@ def push_subscription_delete(
 ) -> None:
     """Forget one of the user's browsers (by endpoint or id); DoesNotExist for anyone else's."""
     rows = push_subscriptions_for(user=user)
-    row = rows.get(endpoint=endpoint.strip()) if endpoint is not None else rows.get(pk=pk)
+    if endpoint is not None:
+        row = rows.get(endpoint=endpoint.strip())
+    elif pk is not None:
+        row = rows.get(pk=pk)
+    else:
+        raise PushSubscription.DoesNotExist
     row.delete()
 
 

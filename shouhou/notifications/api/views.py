@@ -146,15 +146,14 @@ class PushSubscriptionListSerializer(serializers.Serializer[Any]):
     results = PushSubscriptionSerializer(many=True)
 
 
+_EXAMPLE_ENDPOINT = "https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH..."
+_EXAMPLE_KEY = (
+    "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
+)
 _SUBSCRIPTION_EXAMPLE = {
-    "endpoint": "https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH...",
+    "endpoint": _EXAMPLE_ENDPOINT,
     "expirationTime": None,
-    "keys": {
-        "p256dh": (
-            "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
-        ),
-        "auth": "tBHItJI5svbpez7KI4CCXg",
-    },
+    "keys": {"p256dh": _EXAMPLE_KEY, "auth": "tBHItJI5svbpez7KI4CCXg"},
 }
 
 
@@ -171,7 +170,7 @@ class PushSubscriptionsView(APIView):
                 "Two browsers",
                 value={
                     "enabled": True,
-                    "public_key": _SUBSCRIPTION_EXAMPLE["keys"]["p256dh"],
+                    "public_key": _EXAMPLE_KEY,
                     "results": [
                         {
                             "id": 7,
@@ -258,14 +257,16 @@ class PushSubscriptionsView(APIView):
         examples=[
             OpenApiExample(
                 "By endpoint",
-                value={"endpoint": _SUBSCRIPTION_EXAMPLE["endpoint"]},
+                value={"endpoint": _EXAMPLE_ENDPOINT},
                 request_only=True,
             )
         ],
     )
     def delete(self, request: Request) -> Response:
-        source = request.data if request.data else request.query_params
-        serializer = PushSubscriptionDeleteSerializer(data={"endpoint": source.get("endpoint")})
+        endpoint = request.query_params.get("endpoint")
+        if isinstance(request.data, dict) and request.data.get("endpoint"):
+            endpoint = request.data["endpoint"]
+        serializer = PushSubscriptionDeleteSerializer(data={"endpoint": endpoint})
         serializer.is_valid(raise_exception=True)
         try:
             push.push_subscription_delete(

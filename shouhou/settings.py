@@ -204,6 +204,40 @@ SMS_CODE_MIN_INTERVAL_SECONDS = env_int("SMS_CODE_MIN_INTERVAL_SECONDS", 60, min
 SMS_CODE_MAX_PER_HOUR = env_int("SMS_CODE_MAX_PER_HOUR", 5, minimum=1)
 SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5, minimum=1)
 
+# --- notification channels (docs/notifications.md) -------------------------------------------
+# WeChat Official Account template messages and browser Web Push (VAPID): each real adapter is
+# used only when its provider is fully configured; otherwise the channel keeps its local fake
+# (logs and records, nothing leaves the machine). A half configuration stops the start-up.
+from shouhou.notifications.choices import NotificationKind as _Kind  # noqa: E402
+from shouhou.notifications.providers import webpush_settings, wechat_settings  # noqa: E402
+
+# The public origin (https://service.example.com): tracking links in messages are absolute with
+# it (WeChat template messages carry a link only then); empty: links are relative.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")
+if PUBLIC_BASE_URL and not PUBLIC_BASE_URL.startswith(("https://", "http://")):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"PUBLIC_BASE_URL={PUBLIC_BASE_URL!r} must start with https://")
+_wechat = wechat_settings(known_kinds=frozenset(_Kind.values))
+WECHAT_APP_ID = _wechat.app_id
+WECHAT_APP_SECRET = _wechat.app_secret
+WECHAT_API_BASE_URL = _wechat.base_url
+WECHAT_TEMPLATE_IDS = _wechat.template_ids
+WECHAT_TIMEOUT_SECONDS = _wechat.timeout_seconds
+_webpush = webpush_settings()
+WEBPUSH_VAPID_PRIVATE_KEY = _webpush.private_key
+WEBPUSH_VAPID_PUBLIC_KEY = _webpush.public_key
+WEBPUSH_VAPID_SUBJECT = _webpush.subject
+WEBPUSH_TTL_SECONDS = _webpush.ttl_seconds
+WEBPUSH_TIMEOUT_SECONDS = _webpush.timeout_seconds
+WEBPUSH_ALLOW_HTTP_HOSTS = _webpush.allow_http_hosts  # plain HTTP and private hosts: tests only
+NOTIFICATION_CHANNELS = {
+    "wechat": "shouhou.notifications.channels."
+    + ("WeChatTemplateAdapter" if _wechat.configured else "FakeWeChatAdapter"),
+    "webpush": "shouhou.notifications.channels."
+    + ("WebPushAdapter" if _webpush.configured else "FakeWebPushAdapter"),
+}
+
 # --- language, time, money ----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

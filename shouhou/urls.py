@@ -6,6 +6,7 @@ from shouhou.accounts import views as accounts
 from shouhou.catalog import views as catalog
 from shouhou.core import views as core
 from shouhou.customers import views as customers
+from shouhou.notifications import views as notifications
 
 accounts_patterns = (
     [
@@ -35,6 +36,7 @@ console_patterns = (
 urlpatterns = [
     path("", core.home, name="home"),
     path("healthz", core.healthz, name="healthz"),
+    path("sw.js", notifications.service_worker, name="service-worker"),
     path("language/", core.set_language, name="set-language"),
     path("text-size/", core.set_text_size, name="set-text-size"),
     path("accounts/", include(accounts_patterns)),

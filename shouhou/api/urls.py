@@ -78,5 +78,10 @@ urlpatterns = [
         notifications.PreferenceView.as_view(),
         name="notification-preferences",
     ),
+    path(
+        "me/push-subscriptions/",
+        notifications.PushSubscriptionsView.as_view(),
+        name="push-subscriptions",
+    ),
     path("", include(router.urls)),
 ]

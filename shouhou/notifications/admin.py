@@ -21,7 +21,12 @@ from shouhou.core.admin import TenantModelAdmin, admin_organization_ids
 from shouhou.core.errors import DomainError
 from shouhou.notifications.choices import MessageState
 from shouhou.notifications.messaging import message_resend
-from shouhou.notifications.models import EventDelivery, Message, NotificationTemplate
+from shouhou.notifications.models import (
+    EventDelivery,
+    Message,
+    NotificationTemplate,
+    PushSubscription,
+)
 from shouhou.notifications.services import delivery_replay
 from shouhou.notifications.tasks import enqueue_event_delivery, enqueue_message_send
 
@@ -167,3 +172,34 @@ class MessageAdmin(TenantModelAdmin):
             % {"n": queued},
             messages.SUCCESS,
         )
+
+
+@admin.register(PushSubscription)
+class PushSubscriptionAdmin(TenantModelAdmin):
+    """Which browsers of the organisation's members receive push; read-only (people subscribe
+    and stop on their own settings page). The auth secret is never shown."""
+
+    tenant_field = "user__memberships__organization"
+    list_display = ["user", "endpoint_host", "user_agent", "created_at", "last_success_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__phone", "user__display_name", "user_agent"]
+    date_hierarchy = "created_at"
+    fields = ["user", "endpoint", "user_agent", "created_at", "last_success_at"]
+    readonly_fields = ["user", "endpoint", "user_agent", "created_at", "last_success_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PushSubscription]:
+        # A member of two of the admin's organisations would otherwise be listed twice.
+        return super().get_queryset(request).distinct()
+
+    @admin.display(description=_("push service"))
+    def endpoint_host(self, obj: PushSubscription) -> str:
+        return obj.endpoint_host
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

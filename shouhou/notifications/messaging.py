@@ -418,6 +418,9 @@ def message_send(*, message_id: int, now: dt.datetime | None = None) -> SendResu
             last_error=str(exc),
         )
         return SendResult(MessageState.DEFERRED, retry_at)
+    except channels.NotSubscribed as exc:  # e.g. no browser turned push on: like a switch-off
+        mine.update(state=MessageState.SUPPRESSED, claimed_until=None, last_error=str(exc))
+        return SendResult(MessageState.SUPPRESSED)
     except channels.PermanentFailure as exc:
         mine.update(state=MessageState.FAILED, claimed_until=None, last_error=str(exc))
         return SendResult(MessageState.FAILED)

@@ -242,3 +242,40 @@ class NotificationPreference(models.Model):
         if channel == NotificationChannel.INAPP:
             return True
         return bool(getattr(self, channel))
+
+
+class PushSubscription(models.Model):
+    """One browser that agreed to receive Web Push for a user (RFC 8030 / 8291).
+
+    ``endpoint`` is the push service URL the browser handed out; it is unique: the same browser
+    subscribing again (or for another user after a new sign-in) updates the one row. ``p256dh``
+    (the browser's P-256 public key) and ``auth`` (its 16-byte secret) encrypt the payload so
+    only that browser can read it. A push service answering 404/410 deletes the row.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="push_subscriptions",
+        verbose_name=_("user"),
+    )
+    endpoint = models.URLField(_("endpoint"), max_length=1000, unique=True)
+    p256dh = models.CharField(_("browser public key (p256dh)"), max_length=100)
+    auth = models.CharField(_("browser auth secret"), max_length=32)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_success_at = models.DateTimeField(_("last delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("browser push subscription")
+        verbose_name_plural = _("browser push subscriptions")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.endpoint_host}"
+
+    @property
+    def endpoint_host(self) -> str:
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.endpoint).hostname or ""

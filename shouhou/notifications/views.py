@@ -1,7 +1,11 @@
-"""The inbox page (every signed-in user), its unread badge, and the preferences page."""
+"""The inbox page (every signed-in user), its unread badge, the preferences page with its
+browser-push switch, and the push service worker (served at /sw.js so it may control the
+whole site)."""
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import cast
 
 from django import forms
@@ -9,13 +13,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from shouhou.accounts.models import User
-from shouhou.notifications import messaging
-from shouhou.notifications.models import Message, NotificationPreference
+from shouhou.core.errors import DomainError
+from shouhou.notifications import messaging, push
+from shouhou.notifications.models import Message, NotificationPreference, PushSubscription
 
 INBOX_PAGE = 50
 
@@ -78,4 +84,93 @@ def preferences(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Your notification settings are saved."))
         return redirect("notifications:preferences")
-    return render(request, "notifications/preferences.html", {"form": form})
+    return render(
+        request,
+        "notifications/preferences.html",
+        {
+            "form": form,
+            "push_enabled": push.push_enabled(),
+            "push_public_key": push.push_public_key(),
+            "push_subscriptions": list(push.push_subscriptions_for(user=_me(request))),
+        },
+    )
+
+
+class PushSubscriptionForm(forms.Form):
+    """What the page's script copies from the browser's PushSubscription."""
+
+    endpoint = forms.CharField(max_length=push.ENDPOINT_MAX)
+    p256dh = forms.CharField(max_length=100)
+    auth = forms.CharField(max_length=32)
+
+
+def _back_to_push() -> HttpResponse:
+    return redirect(reverse("notifications:preferences") + "#push")
+
+
+@login_required
+@require_POST
+def push_subscribe(request: HttpRequest) -> HttpResponse:
+    """Remember this browser for push (the form the settings page's script submits)."""
+    form = PushSubscriptionForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            _(
+                "This browser did not hand over a push subscription. Allow notifications and "
+                "try again."
+            ),
+        )
+        return _back_to_push()
+    try:
+        push.push_subscription_save(
+            user=_me(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            **form.cleaned_data,
+        )
+    except DomainError as error:
+        messages.error(request, str(error))
+        return _back_to_push()
+    messages.success(request, _("This browser will now receive push notifications."))
+    return _back_to_push()
+
+
+@login_required
+@require_POST
+def push_unsubscribe(request: HttpRequest) -> HttpResponse:
+    """Forget this browser (by its endpoint, after the script unsubscribed it)."""
+    try:
+        push.push_subscription_delete(user=_me(request), endpoint=request.POST.get("endpoint", ""))
+    except PushSubscription.DoesNotExist as exc:
+        raise Http404 from exc
+    messages.success(request, _("This browser will no longer receive push notifications."))
+    return _back_to_push()
+
+
+@login_required
+@require_POST
+def push_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Forget one of the listed browsers (works without JavaScript)."""
+    try:
+        push.push_subscription_delete(user=_me(request), pk=pk)
+    except PushSubscription.DoesNotExist as exc:
+        raise Http404 from exc
+    messages.success(request, _("That browser will no longer receive push notifications."))
+    return _back_to_push()
+
+
+SERVICE_WORKER = Path(__file__).resolve().parent.parent / "static" / "shouhou" / "sw.js"
+
+
+@cache
+def _service_worker_source() -> bytes:
+    return SERVICE_WORKER.read_bytes()
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The push service worker at the site root, so its scope is the whole site."""
+    response = HttpResponse(_service_worker_source(), content_type="text/javascript")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"  # browsers then pick up a new version at once
+    return response

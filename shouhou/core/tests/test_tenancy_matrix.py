@@ -84,7 +84,7 @@ from shouhou.dispatch.models import (
 )
 from shouhou.feedback.models import FollowUp, Rating
 from shouhou.feedback.services import rating_submit
-from shouhou.notifications.models import Message, NotificationTemplate
+from shouhou.notifications.models import Message, NotificationTemplate, PushSubscription
 from shouhou.sla.models import SlaClock, SlaPolicy
 from shouhou.webhooks.models import WebhookDelivery, WebhookEndpoint
 from shouhou.workorders import services
@@ -254,6 +254,13 @@ def _build_tenant(org: Organization, *, tag: str, slug: str, admin_user: User, n
         resolution_minutes=1440,
     )
     tenant.sla_clock = SlaClock.objects.filter(work_order=tenant.work_order).first()
+    tenant.push_subscription = PushSubscription.objects.create(
+        user=tenant.technician.user,
+        endpoint=f"https://fcm.googleapis.com/fcm/send/{slug}",
+        p256dh=f"{slug}-p256dh",
+        auth=f"{slug}-auth",
+        user_agent="Chrome",
+    )
     # A bay of the outlet held by the tenant's order (rows for the slot admins).
     slot_start = timezone.make_aware(dt.datetime(2030, 1, 7, 10))
     tenant.outlet_slot = OutletSlot.objects.create(
@@ -1534,6 +1541,7 @@ ADMIN_OBJECTS: dict[str, str] = {
     "notifications.notificationtemplate": "notification_template",
     "sla.slapolicy": "sla_policy",
     "sla.slaclock": "sla_clock",
+    "notifications.pushsubscription": "push_subscription",
 }
 # Rows that go with the admin objects above (inlines): they must not change either.
 INLINE_OBJECTS: dict[str, list[str]] = {
@@ -1557,6 +1565,7 @@ READ_ONLY_ADMINS = frozenset(
         "dispatch.slotbooking",
         "notifications.message",
         "sla.slaclock",
+        "notifications.pushsubscription",
     }
 )
 # Admins whose rows are never deleted by hand: a slot's bay counter must match its bookings.
@@ -1578,6 +1587,7 @@ NO_ADD_FORM: dict[str, str] = {
     "dispatch.slotbooking": "read-only: bays are booked through the booking services",
     "notifications.message": "read-only: made from events by the notifications consumer",
     "sla.slaclock": "read-only: clocks follow the work order (sla.services)",
+    "notifications.pushsubscription": "read-only: each person subscribes their own browser",
 }
 # Admins scoped to orders the organisation owns OR serves (lookup prefix to the order).
 OWNED_OR_SERVED: dict[str, str] = {
@@ -1685,7 +1695,10 @@ def test_read_only_admins_refuse_every_write_on_own_objects(world, label):
 
 
 # Admins whose rows reach their organisation through a relation (lookup prefix).
-TENANT_PREFIX: dict[str, str] = {"webhooks.webhookdelivery": "endpoint__"}
+TENANT_PREFIX: dict[str, str] = {
+    "webhooks.webhookdelivery": "endpoint__",
+    "notifications.pushsubscription": "user__memberships__",  # a member's browsers
+}
 
 
 def _own_pks(tenant: Tenant, label: str) -> list[int]:
@@ -1720,6 +1733,8 @@ def _tenant_filters(label: str, tenant: Tenant) -> list[dict[str, int]]:
         return [{"endpoint__id__exact": tenant.webhook_endpoint.pk}]
     if label == "sla.slaclock":
         return [{"work_order__id__exact": tenant.work_order.pk}]
+    if label == "notifications.pushsubscription":
+        return [{"user__id__exact": tenant.technician.user.pk}]
     if label in VIA_OUTLET:
         return [{"outlet__id__exact": tenant.outlet.pk}]
     return [{"organization__id__exact": tenant.org.pk}]

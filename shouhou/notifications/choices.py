@@ -28,6 +28,7 @@ class NotificationKind(models.TextChoices):
     URGED = "urged", _("Customer urged")
     LOW_RATING = "low_rating", _("Low rating")
     SLA_WARNING = "sla_warning", _("SLA warning")
+    OFFERED = "offered", _("Job offered to a technician")
 
 
 class NotificationChannel(models.TextChoices):

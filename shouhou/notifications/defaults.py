@@ -114,6 +114,15 @@ DEFAULT_TEMPLATES: Final[Mapping[tuple[str, str, str], tuple[str, str]]] = {
         "Job {{ number }} rescheduled",
         "Job {{ number }} is now {{ appointment }}.",
     ),
+    (K.OFFERED, A.TECHNICIAN, ZH): (
+        "新的派单邀请",
+        "工单{{ number }}邀请您接单，请在{{ offer_expires }}前到“派单邀请”中接受或拒绝。",
+    ),
+    (K.OFFERED, A.TECHNICIAN, EN): (
+        "New job offer",
+        "Job {{ number }} is offered to you; accept or decline it under Offers before "
+        "{{ offer_expires }}.",
+    ),
     (K.URGED, A.TECHNICIAN, ZH): ("客户催单", "客户催促工单{{ number }}，请尽快处理。"),
     (K.URGED, A.TECHNICIAN, EN): (
         "Customer is waiting",

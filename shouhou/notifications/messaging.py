@@ -27,6 +27,7 @@ from shouhou.accounts.choices import Role
 from shouhou.accounts.models import Membership, User
 from shouhou.core.errors import DomainError
 from shouhou.core.phone import mask_phone
+from shouhou.dispatch.models import Technician
 from shouhou.notifications import channels
 from shouhou.notifications.choices import MESSAGE_DUE, Audience, MessageState
 from shouhou.notifications.choices import NotificationChannel as C
@@ -94,6 +95,9 @@ def kinds_for_event(event: WorkOrderEvent) -> list[tuple[str, tuple[str, ...]]]:
         return [(K.RATING_INVITATION, (Audience.CUSTOMER,))]
     if t == EventType.URGED:
         return [(K.URGED, (Audience.TECHNICIAN, Audience.STAFF))]
+    if t == EventType.OFFERED:
+        # the technician the job is offered to (not yet the order's technician): at once
+        return [(K.OFFERED, (Audience.TECHNICIAN,))]
     if t in (EventType.SLA_WARNING, EventType.SLA_BREACHED):
         # one kind for both: the wording reads {{ sla_breached }} (docs/sla.md)
         return [(K.SLA_WARNING, (Audience.TECHNICIAN, Audience.STAFF))]
@@ -121,8 +125,18 @@ def _preference(user: User | None) -> NotificationPreference | None:
     return NotificationPreference.objects.filter(user=user).first()
 
 
-def recipients_for(work_order: WorkOrder, kind: str, audience: str) -> list[Recipient]:
-    """Who in ``audience`` hears about ``kind``, and on which channels."""
+def _offered_technician(event: WorkOrderEvent | None) -> Technician | None:
+    technician_id = (event.data or {}).get("technician_id") if event is not None else None
+    if not isinstance(technician_id, int):
+        return None
+    return Technician.objects.select_related("user").filter(pk=technician_id).first()
+
+
+def recipients_for(
+    work_order: WorkOrder, kind: str, audience: str, event: WorkOrderEvent | None = None
+) -> list[Recipient]:
+    """Who in ``audience`` hears about ``kind``, and on which channels (an offer goes to the
+    technician named on the ``event``, who is not the order's technician yet)."""
     found: list[Recipient] = []
     if audience == Audience.CUSTOMER:
         customer = work_order.customer
@@ -137,7 +151,7 @@ def recipients_for(work_order: WorkOrder, kind: str, audience: str) -> list[Reci
         if kind in SMS_MILESTONES and customer.phone:
             found.append(Recipient(audience, C.SMS, customer.phone, user))
     elif audience == Audience.TECHNICIAN:
-        technician = work_order.technician
+        technician = _offered_technician(event) if kind == K.OFFERED else work_order.technician
         if technician is not None:
             user = technician.user
             found.append(Recipient(audience, C.INAPP, f"user:{user.pk}", user))
@@ -263,8 +277,18 @@ def template_context(
         "eta": eta,
         "tracking_url": tracking_url(work_order),
         "rating": event.data.get("average", ""),
+        "offer_expires": _offer_expires(event),
         **_sla_context(event),
     }
+
+
+def _offer_expires(event: WorkOrderEvent) -> str:
+    """When an offer runs out (local ``HH:MM``), empty for every other event."""
+    expires = event.data.get("expires_at") if event.type == EventType.OFFERED else None
+    if isinstance(expires, str):
+        with contextlib.suppress(ValueError):
+            return dt.datetime.fromisoformat(expires).astimezone(LOCAL_TZ).strftime("%H:%M")
+    return ""
 
 
 def _sla_context(event: WorkOrderEvent) -> dict[str, object]:
@@ -288,7 +312,9 @@ def _sla_context(event: WorkOrderEvent) -> dict[str, object]:
 
 
 def is_urgent(work_order: WorkOrder, kind: str) -> bool:
-    return kind == K.SLA_WARNING or work_order.priority == Priority.URGENT
+    """Urgent messages ignore quiet hours: SLA warnings, offers (they expire in minutes) and
+    every message about an urgent order."""
+    return kind in (K.SLA_WARNING, K.OFFERED) or work_order.priority == Priority.URGENT
 
 
 @transaction.atomic
@@ -312,7 +338,7 @@ def messages_create(
     urgent = is_urgent(work_order, kind)
     rows: list[Message] = []
     for audience in audiences:
-        for recipient in recipients_for(work_order, kind, audience):
+        for recipient in recipients_for(work_order, kind, audience, event):
             language = language_for(recipient.user)
             source = template_source(
                 organization_id=work_order.organization_id,

@@ -513,3 +513,33 @@ def test_carry_in_orders_cannot_go_to_the_pool(crew, agent):
     with pytest.raises(Conflict):
         pool_publish(work_order=order, actor=Actor(agent, "agent"))
     assert attempts(order) == []
+
+
+def test_an_offer_reaches_the_offered_technician_at_once_even_in_quiet_hours(crew, agent):
+    from shouhou.notifications.messaging import messages_create_for_event
+    from shouhou.notifications.models import Message, NotificationPreference
+
+    crew.policy.mode = DispatchMode.OFFER
+    crew.policy.save()
+    # Tom keeps quiet hours around the clock: an offer that expires in minutes is not deferred
+    NotificationPreference.objects.create(
+        user=crew.tom.user, quiet_hours=True, quiet_start=dt.time(0), quiet_end=dt.time(23, 59)
+    )
+    order = crew.order()
+    accept(order, agent)
+    event = order.events.get(type="offered")
+    messages_create_for_event(event=event)
+    rows = list(
+        Message.objects.filter(event=event).values_list("kind", "channel", "address", "state")
+    )
+    assert sorted(rows) == [
+        ("offered", "inapp", f"user:{crew.tom.user.pk}", "queued"),
+        ("offered", "webpush", f"user:{crew.tom.user.pk}", "queued"),
+    ]
+    body = Message.objects.get(event=event, channel="inapp").body
+    expires = timezone.localtime(DispatchAttempt.objects.get(work_order=order).expires_at)
+    assert order.number in body
+    assert expires.strftime("%H:%M") in body
+    # the order has no technician yet, and nobody else is told
+    assert order.technician_id is None
+    assert not Message.objects.filter(event=event).exclude(address=f"user:{crew.tom.user.pk}")

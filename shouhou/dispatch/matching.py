@@ -141,6 +141,13 @@ class TechnicianPool:
             self._availability = (available, excluded)
         return self._availability
 
+    def available_rows(self) -> npt.NDArray[np.intp]:
+        """Row numbers of everybody available (``availability``), for jobs needing no skill."""
+        rows = self._derived.get("available_rows")
+        if rows is None:
+            rows = self._derived["available_rows"] = np.flatnonzero(self.availability()[0])
+        return rows
+
     def has_skill(self, code: str) -> npt.NDArray[np.bool_]:
         """Who has the skill ``code`` at any level (the code must be in ``skill_codes``)."""
         key = ("skill", code)
@@ -257,7 +264,7 @@ def rank(
         eligible = eligible & qualified
 
     # Distances are the expensive part: compute them only for the technicians still eligible.
-    chosen = np.flatnonzero(eligible)
+    chosen = np.flatnonzero(eligible) if required else pool.available_rows()
     if chosen.size and latitude is not None and longitude is not None:
         from_home = distance_km(
             latitude, longitude, pool.home_latitudes[chosen], pool.home_longitudes[chosen]
@@ -294,30 +301,41 @@ def rank(
     top = min(limit, chosen.size)
     best = np.argpartition(score, top - 1)[:top] if top < chosen.size else np.arange(chosen.size)
     best = best[np.argsort(score[best], kind="stable")]
-    load_terms, rating_terms = pool.load_terms(), pool.rating_terms()
+    # Pull the few winners' numbers out as Python lists in one step each (no per-value NumPy
+    # scalars): this loop runs for every ranking.
+    rows = chosen[best]
+    ids = pool.ids[rows].tolist()
+    scores = score[best].tolist()
+    kilometres = road_km[best].tolist()
+    travel_minutes = minutes[best].tolist()
+    travel_terms = travel_term[best].tolist()
+    loads = pool.load[rows].tolist()
+    capacities = pool.capacity[rows].tolist()
+    ratings = pool.rating[rows].tolist()
+    fixes = ftf[best].tolist()
+    levels = mean_level[best].tolist()
+    load_terms = pool.load_terms()[rows].tolist()
+    rating_terms = pool.rating_terms()[rows].tolist()
     candidates = []
-    for position in best.tolist():
-        row = int(chosen[position])
-        rating = float(pool.rating[row])
-        fix = float(ftf[position])
-        level = float(mean_level[position])
+    for index, row in enumerate(rows.tolist()):
+        rating, fix, level = ratings[index], fixes[index], levels[index]
         candidates.append(
             Candidate(
-                technician_id=int(pool.ids[row]),
+                technician_id=ids[index],
                 name=pool.names[row],
-                score=round(float(score[position]), 4),
+                score=round(scores[index], 4),
                 breakdown={
-                    "distance_km": round(float(road_km[position]), 2),
-                    "travel_minutes": round(float(minutes[position]), 1),
-                    "load": int(pool.load[row]),
-                    "capacity": int(pool.capacity[row]),
+                    "distance_km": round(kilometres[index], 2),
+                    "travel_minutes": round(travel_minutes[index], 1),
+                    "load": int(loads[index]),
+                    "capacity": int(capacities[index]),
                     "rating": None if rating != rating else round(rating, 2),  # NaN: no rating
                     "first_time_fix": round(fix, 3),
                     "skill_level": round(level, 2),
                     "terms": {
-                        "travel": round(travel_weight * float(travel_term[position]), 4),
-                        "load": round(weights.load * float(load_terms[row]), 4),
-                        "rating": round(weights.rating * float(rating_terms[row]), 4),
+                        "travel": round(travel_weight * travel_terms[index], 4),
+                        "load": round(weights.load * load_terms[index], 4),
+                        "rating": round(weights.rating * rating_terms[index], 4),
                         "first_time_fix": round(weights.first_time_fix * (1 - fix), 4),
                         "skill_level": round(weights.skill_level * (5 - level) / 4, 4),
                     },

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouhou.core.errors import Conflict
+from shouhou.core.transactions import service_atomic
 from shouhou.dispatch.models import (
     AttemptOutcome,
     DispatchAttempt,
@@ -194,6 +195,8 @@ def _dispatch_next(
         explanation=explanation,
     )
     if settings.mode == DispatchMode.AUTO:
+        # The assignment hook below need not look the attempt up: it is this one.
+        work_order._dispatch_attempt = attempt  # type: ignore[attr-defined]
         workorder_services.workorder_assign_technician(
             work_order=work_order,
             technician=technician,
@@ -245,7 +248,7 @@ def _lock_order(work_order: WorkOrder) -> WorkOrder:
     return WorkOrder.objects.select_for_update().get(pk=work_order.pk)
 
 
-@transaction.atomic
+@service_atomic
 def dispatch_on_accept(
     *,
     work_order: WorkOrder,
@@ -277,7 +280,7 @@ def dispatch_on_accept(
     return _dispatch_next(locked, settings, now or timezone.now(), history)
 
 
-@transaction.atomic
+@service_atomic
 def pool_publish(
     *, work_order: WorkOrder, actor: Actor, now: dt.datetime | None = None
 ) -> DispatchAttempt:
@@ -514,6 +517,9 @@ def on_accepted(*, work_order: WorkOrder, actor: Actor) -> None:
 def on_technician_assigned(*, work_order: WorkOrder, technician: Technician, actor: Actor) -> None:
     """Record a dispatcher's assignment as a ``manual`` attempt (the dispatch services record
     their own before assigning), and withdraw whatever else was pending for the order."""
+    made = getattr(work_order, "_dispatch_attempt", None)
+    if made is not None and made.technician_id == technician.pk:
+        return  # automatic dispatch recorded this very assignment a moment ago
     latest = DispatchAttempt.objects.filter(work_order=work_order).order_by("-sequence").first()
     if (
         latest is not None

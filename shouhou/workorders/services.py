@@ -31,6 +31,7 @@ from shouhou.core.cache import TtlCache
 from shouhou.core.errors import Conflict, DomainError, RateLimited
 from shouhou.core.outbox import event_published
 from shouhou.core.sms import send_sms
+from shouhou.core.transactions import service_atomic
 from shouhou.customers.models import Address, Asset, Customer
 from shouhou.dispatch.models import Technician, TechnicianStatus
 from shouhou.dispatch.services import technician_set_status
@@ -152,7 +153,7 @@ def _lock(work_order: WorkOrder, *, held: bool = False) -> WorkOrder:
     return WorkOrder.objects.select_for_update().get(pk=work_order.pk)
 
 
-@transaction.atomic
+@service_atomic
 def _workorder_transition(
     *,
     work_order: WorkOrder,
@@ -481,7 +482,7 @@ def customer_get_or_create(
 # --- staff -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service_atomic
 def workorder_triage(
     *,
     work_order: WorkOrder,
@@ -514,7 +515,7 @@ def workorder_triage(
     return locked
 
 
-@transaction.atomic
+@service_atomic
 def workorder_accept(
     *,
     work_order: WorkOrder,
@@ -542,7 +543,7 @@ def _check_assignable(work_order: WorkOrder, organization_id: int) -> None:
         raise WorkOrderInvalid(_("This organisation does not serve this work order."))
 
 
-@transaction.atomic
+@service_atomic
 def workorder_assign_outlet(*, work_order: WorkOrder, outlet: Outlet, actor: Actor) -> WorkOrder:
     """Give the order to an outlet (carry-in, mail-in, or an outlet that sends technicians)."""
     locked = _lock(work_order)
@@ -569,7 +570,7 @@ def workorder_assign_outlet(*, work_order: WorkOrder, outlet: Outlet, actor: Act
     )
 
 
-@transaction.atomic
+@service_atomic
 def workorder_assign_technician(
     *,
     work_order: WorkOrder,
@@ -626,7 +627,7 @@ def workorder_assign_technician(
     return assigned
 
 
-@transaction.atomic
+@service_atomic
 def workorder_add_note(*, work_order: WorkOrder, actor: Actor, text: str) -> WorkOrderEvent:
     """An internal note: staff see it, the customer never does."""
     if not text.strip():
@@ -635,7 +636,7 @@ def workorder_add_note(*, work_order: WorkOrder, actor: Actor, text: str) -> Wor
     return _event(locked, EventType.NOTE_ADDED, actor, reason=text.strip(), is_internal=True)
 
 
-@transaction.atomic
+@service_atomic
 def workorder_hold(*, work_order: WorkOrder, actor: Actor, reason: str) -> WorkOrder:
     """Pause the order (waiting for parts, approval or the customer); the reason is required."""
     if not reason.strip():
@@ -654,7 +655,7 @@ def workorder_hold(*, work_order: WorkOrder, actor: Actor, reason: str) -> WorkO
     )
 
 
-@transaction.atomic
+@service_atomic
 def workorder_resume(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
     """Take the order off hold, back to where it was."""
     locked = _lock(work_order)
@@ -671,7 +672,7 @@ def workorder_resume(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
     )
 
 
-@transaction.atomic
+@service_atomic
 def workorder_cancel(*, work_order: WorkOrder, actor: Actor, reason: str) -> WorkOrder:
     """Cancel with a reason. Customers may cancel only until service starts."""
     if not reason.strip():
@@ -710,7 +711,7 @@ def _require_technician(locked: WorkOrder, technician: Technician) -> None:
         raise Conflict(_("This job is no longer assigned to you."))
 
 
-@transaction.atomic
+@service_atomic
 def workorder_accept_assignment(
     *, work_order: WorkOrder, technician: Technician, actor: Actor
 ) -> WorkOrder:
@@ -745,7 +746,7 @@ def workorder_accept_assignment(
     return locked
 
 
-@transaction.atomic
+@service_atomic
 def workorder_decline_assignment(
     *, work_order: WorkOrder, technician: Technician, actor: Actor, reason: str
 ) -> WorkOrder:
@@ -787,7 +788,7 @@ def workorder_decline_assignment(
     return declined
 
 
-@transaction.atomic
+@service_atomic
 def workorder_schedule(
     *, work_order: WorkOrder, actor: Actor, start: dt.datetime, end: dt.datetime
 ) -> WorkOrder:
@@ -845,7 +846,7 @@ def _open_visit(locked: WorkOrder) -> Visit:
     return visit
 
 
-@transaction.atomic
+@service_atomic
 def visit_set_en_route(
     *,
     work_order: WorkOrder,
@@ -878,7 +879,7 @@ def visit_set_en_route(
     return visit
 
 
-@transaction.atomic
+@service_atomic
 def visit_check_in(
     *,
     work_order: WorkOrder,
@@ -933,7 +934,7 @@ def visit_check_in(
     return visit
 
 
-@transaction.atomic
+@service_atomic
 def workorder_receive_device(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
     """Carry-in: the outlet has the device in hand; the repair clock starts."""
     locked = _lock(work_order)
@@ -949,7 +950,7 @@ def workorder_receive_device(*, work_order: WorkOrder, actor: Actor) -> WorkOrde
     )
 
 
-@transaction.atomic
+@service_atomic
 def workorder_report(
     *, work_order: WorkOrder, actor: Actor, diagnosis: str = "", work_done: str = ""
 ) -> WorkOrder:
@@ -1023,7 +1024,7 @@ def _attachment_store(
     return attachment
 
 
-@transaction.atomic
+@service_atomic
 def attachment_add(*, work_order: WorkOrder, actor: Actor, kind: str, upload: Any) -> Attachment:
     """Add a photo or video to the order (checked by content, EXIF removed, thumbnail)."""
     locked = _lock(work_order)
@@ -1057,7 +1058,7 @@ def _decode_signature(data_url: str) -> bytes:
         raise WorkOrderInvalid(_("The signature could not be read. Please sign again.")) from None
 
 
-@transaction.atomic
+@service_atomic
 def workorder_sign(*, work_order: WorkOrder, actor: Actor, signature: str | bytes) -> Attachment:
     """Store the customer's signature drawn on the technician's screen (a PNG)."""
     locked = _lock(work_order)
@@ -1077,7 +1078,7 @@ def workorder_sign(*, work_order: WorkOrder, actor: Actor, signature: str | byte
     return attachment
 
 
-@transaction.atomic
+@service_atomic
 def visit_finish(
     *,
     work_order: WorkOrder,
@@ -1154,7 +1155,7 @@ def visit_finish(
     )
 
 
-@transaction.atomic
+@service_atomic
 def workorder_ready_for_pickup(*, work_order: WorkOrder, actor: Actor, note: str = "") -> WorkOrder:
     """Carry-in: repaired; the customer can collect the device."""
     locked = _lock(work_order)
@@ -1170,7 +1171,7 @@ def workorder_ready_for_pickup(*, work_order: WorkOrder, actor: Actor, note: str
     )
 
 
-@transaction.atomic
+@service_atomic
 def workorder_hand_over(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
     """Carry-in: the customer collected the device and accepted the repair."""
     locked = _lock(work_order)
@@ -1184,7 +1185,7 @@ def workorder_hand_over(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
 # --- customer --------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service_atomic
 def workorder_confirm_completion(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
     """The customer confirms the work is done; the order closes."""
     return _workorder_transition(
@@ -1192,7 +1193,7 @@ def workorder_confirm_completion(*, work_order: WorkOrder, actor: Actor) -> Work
     )
 
 
-@transaction.atomic
+@service_atomic
 def workorder_reject_completion(*, work_order: WorkOrder, actor: Actor, reason: str) -> WorkOrder:
     """The customer says it is not fixed: the work goes on."""
     if not reason.strip():
@@ -1206,7 +1207,7 @@ def workorder_reject_completion(*, work_order: WorkOrder, actor: Actor, reason: 
     )
 
 
-@transaction.atomic
+@service_atomic
 def workorder_urge(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
     """催单: recorded and shown to staff; at most once per 30 minutes."""
     locked = _lock(work_order)
@@ -1229,7 +1230,7 @@ def workorder_urge(*, work_order: WorkOrder, actor: Actor) -> WorkOrder:
     return locked
 
 
-@transaction.atomic
+@service_atomic
 def workorder_reschedule(
     *, work_order: WorkOrder, actor: Actor, start: dt.datetime, end: dt.datetime
 ) -> WorkOrder:

@@ -77,7 +77,7 @@ class SlaPolicy(TimeStampedModel):
         _("resolution (minutes)"), _("From submitted to completed (完工).")
     )
     warn_at_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of the target)"),
+        _("warn at (percent of the target)"),
         default=80,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
         help_text=_("Warn the technician and staff when this share of a target has passed."),

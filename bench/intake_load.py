@@ -28,7 +28,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import aiohttp
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,9 +79,66 @@ def wait_until_up(base: str, seconds: float = 30) -> None:
     raise SystemExit("server did not come up")
 
 
+class HttpConnection:
+    """One client's keep-alive HTTP/1.1 connection, written on asyncio streams.
+
+    A general client library spent about 1 ms of CPU per request here, on the same two
+    cores as the server it measures; this one spends a fraction of that. It speaks only what
+    the bench needs: a POST with a JSON body, an answer with Content-Length. When the server
+    has closed an idle connection (gunicorn keeps them 2 s), it connects again.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def _connect(self) -> None:
+        self.close()
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
+        if self.reader is None or self.reader.at_eof():
+            await self._connect()
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length, close = 0, False
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        body = await self.reader.readexactly(length)
+        if close:
+            self.close()
+        return status, body
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        lines = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        lines += [f"Content-Length: {len(body)}", "", ""]
+        request = "\r\n".join(lines).encode() + body
+        try:
+            return await self._exchange(request)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            # The server closed the connection as this request went out: send it again on a
+            # new one. The Idempotency-Key makes the retry safe (one order, never two).
+            await self._connect()
+            return await self._exchange(request)
+
+
 async def client(
     index: int,
-    session: aiohttp.ClientSession,
     base: str,
     token: str,
     catalog: dict,
@@ -91,6 +147,8 @@ async def client(
     results: list,
 ) -> None:
     rng = random.Random(index)
+    host, _, port = base.removeprefix("http://").partition(":")
+    connection = HttpConnection(host, int(port))
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
     sequence = 0
     if think[1] > 0:
@@ -117,35 +175,33 @@ async def client(
         }
         started = time.perf_counter()
         try:
-            async with session.post(
-                f"{base}/api/v1/work-orders/",
-                data=json.dumps(body),
-                headers={**headers, "Idempotency-Key": secrets.token_hex(8)},
-            ) as response:
-                await response.read()
-                results.append((time.perf_counter() - started, response.status))
-        except (TimeoutError, aiohttp.ClientError) as error:
+            status, _answer = await asyncio.wait_for(
+                connection.post(
+                    "/api/v1/work-orders/",
+                    json.dumps(body).encode(),
+                    {**headers, "Idempotency-Key": secrets.token_hex(8)},
+                ),
+                timeout=30,
+            )
+            results.append((time.perf_counter() - started, status))
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as error:
+            connection.close()
             results.append((time.perf_counter() - started, type(error).__name__))
         if think[1] > 0:
             await asyncio.sleep(rng.uniform(*think))
+    connection.close()
 
 
 async def run_load(
     base: str, token: str, catalog: dict, clients: int, seconds: float, think: tuple[float, float]
 ) -> tuple[list, float]:
     results: list = []
-    connector = aiohttp.TCPConnector(limit=clients)
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        started = time.monotonic()
-        stop_at = started + seconds
-        await asyncio.gather(
-            *(
-                client(index, session, base, token, catalog, stop_at, think, results)
-                for index in range(clients)
-            )
-        )
-        elapsed = time.monotonic() - started
+    started = time.monotonic()
+    stop_at = started + seconds
+    await asyncio.gather(
+        *(client(index, base, token, catalog, stop_at, think, results) for index in range(clients))
+    )
+    elapsed = time.monotonic() - started
     return results, elapsed
 
 

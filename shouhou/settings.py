@@ -101,7 +101,16 @@ TEMPLATES = [
 
 # --- database -----------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'shouhou.sqlite3'}")
-DATABASES = {"default": database_from_url(DATABASE_URL)}
+# PostgreSQL prepares a statement after it ran this many times on a connection; "off" for a
+# pooler in transaction mode that cannot keep prepared statements (docs/configuration.md).
+DATABASE_PREPARE_THRESHOLD = (
+    None
+    if env_str("DATABASE_PREPARE_THRESHOLD", "5").strip().lower() == "off"
+    else env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
+)
+DATABASES = {
+    "default": database_from_url(DATABASE_URL, prepare_threshold=DATABASE_PREPARE_THRESHOLD)
+}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

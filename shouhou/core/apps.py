@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +6,9 @@ class CoreConfig(AppConfig):
     name = "shouhou.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        if apps.is_installed("django_rq"):
+            from shouhou.core import rq_connections
+
+            rq_connections.install()

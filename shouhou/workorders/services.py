@@ -324,15 +324,6 @@ def workorder_create(
     preferred window that ends before it starts, more than 9 attachments, and (for on-site
     service) a missing address. The customer gets the number and tracking link by SMS.
     """
-    if idempotency_key:
-        # Only the id first: a retry is rare, and one column is cheap to ask for on every intake.
-        existing_pk = (
-            WorkOrder.objects.filter(organization=organization, idempotency_key=idempotency_key)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if existing_pk is not None:
-            return IntakeResult(WorkOrder.objects.get(pk=existing_pk), created=False)
     _check_same_organization(
         organization,
         customer=customer,
@@ -373,8 +364,10 @@ def workorder_create(
 
     now = timezone.now()
     try:
-        # A savepoint only when a racing retry can collide on the key: then the loser's
-        # IntegrityError is caught below and answered with the winner's order.
+        # A savepoint only when a retry can collide on the key. The key is not looked up
+        # first (a retry is rare, and intake is the busiest write): the unique index finds
+        # it, the savepoint undoes this attempt (its number included), and the order made
+        # first is answered below, whether it committed long ago or a moment ago.
         with transaction.atomic(savepoint=bool(idempotency_key)):
             work_order = WorkOrder.objects.create(
                 number=workorder_number_next(),
@@ -436,9 +429,11 @@ def workorder_create(
         # A double tap or a retried request with the same key raced us and won: answer
         # with its order. Any other integrity error is a real bug and is raised again.
         if idempotency_key:
-            existing = WorkOrder.objects.filter(
-                organization=organization, idempotency_key=idempotency_key
-            ).first()
+            existing = (
+                WorkOrder.objects.filter(organization=organization, idempotency_key=idempotency_key)
+                .order_by()
+                .first()
+            )
             if existing is not None:
                 return IntakeResult(existing, created=False)
         raise
@@ -461,7 +456,8 @@ def customer_get_or_create(
     *, organization: Organization, phone: str, name: str, user: User | None = None
 ) -> Customer:
     """The organisation's customer with this number (created if new; the login is linked)."""
-    customer = Customer.objects.filter(organization=organization, phone=phone).first()
+    # The pair is unique; order_by() drops the default ordering and with it a join.
+    customer = Customer.objects.filter(organization=organization, phone=phone).order_by().first()
     if customer is None:
         # One statement that also survives a racing request creating the same customer (no
         # savepoint needed): on a conflict it leaves the stored row as it was.

@@ -182,7 +182,12 @@ def test_postgres_urls_parse(scheme):
     )
     assert (config["HOST"], config["PORT"]) == ("db.internal", 6543)
     assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
-    assert "transaction_mode" not in config.get("OPTIONS", {})
+    assert config["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+
+
+def test_postgres_prepared_statements_can_be_turned_off_for_a_pooler():
+    config = database_from_url("postgres://postgres@127.0.0.1/shouhou", prepare_threshold=None)
+    assert config["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": None}
 
 
 def test_postgres_url_without_password_or_port():

@@ -53,3 +53,28 @@ def test_a_failed_delivery_is_retried_by_a_deferred_redis_job(
     assert abs(scheduled_at - retry_at) < dt.timedelta(seconds=1)
     assert retry_at >= before + dt.timedelta(seconds=30)
     assert rq_queue.count == 0  # not runnable before its time
+
+
+def test_enqueues_reuse_one_redis_connection_per_process(rq_queue, settings):
+    # given django-rq patched as the app does when the redis backend is installed
+    import django_rq
+
+    from shouhou.core import rq_connections
+
+    rq_connections.install()
+    client = django_rq.get_queue("default").connection
+    client.ping()
+    before = client.info("clients")["connected_clients"]
+    # when fifty tasks are enqueued
+    for event_id in range(50):
+        deliver_event.enqueue(event_id)
+    # then they share one client and its pool: no new connection per enqueue
+    assert rq_queue.count == 50
+    assert django_rq.get_queue("default").connection is client
+    assert client.info("clients")["connected_clients"] - before <= 1
+    # and a queue configured elsewhere gets its own client, not the cached one
+    other_url = rq_queue.connection.connection_pool.connection_kwargs
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:6379/14"}}
+    other = django_rq.get_queue("default").connection
+    assert other is not client
+    assert other.connection_pool.connection_kwargs["db"] == 14 != other_url["db"]

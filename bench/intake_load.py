@@ -264,6 +264,7 @@ def main() -> None:
         help="task broker of the server: redis (production, REDIS_URL 127.0.0.1:6379) or database",
     )
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn")
     arguments = parser.parse_args()
 
     database = "shouhou_bench_intake"
@@ -287,8 +288,29 @@ def main() -> None:
     prepare(database, env)
     token = api_token(env)
     base = f"http://127.0.0.1:{arguments.port}"
-    server = subprocess.Popen(
-        [
+    if arguments.server == "granian":
+        command = [
+            PYTHON,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(arguments.port),
+            "--workers",
+            str(arguments.workers),
+            "--blocking-threads",
+            str(arguments.threads),
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+            "shouhou.wsgi:application",
+        ]
+    else:
+        command = [
             PYTHON,
             "-m",
             "gunicorn",
@@ -305,10 +327,8 @@ def main() -> None:
             "2048",
             "--log-level",
             "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
+        ]
+    server = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
         wait_until_up(base)
         service_types = get_json(f"{base}/api/v1/service-types/?kind=repair", token)["results"]

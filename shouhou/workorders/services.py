@@ -459,19 +459,46 @@ def customer_get_or_create(
     # The pair is unique; order_by() drops the default ordering and with it a join.
     customer = Customer.objects.filter(organization=organization, phone=phone).order_by().first()
     if customer is None:
-        # One statement that also survives a racing request creating the same customer (no
-        # savepoint needed): on a conflict it leaves the stored row as it was.
-        customer = Customer(organization=organization, phone=phone, name=name, user=user)
-        Customer.objects.bulk_create(
-            [customer],
-            update_conflicts=True,
-            unique_fields=["organization", "phone"],
-            update_fields=["phone"],
-        )
-        return customer
+        return _customer_insert(organization=organization, phone=phone, name=name, user=user)
     if user is not None and customer.user_id is None:
         customer.user = user
         customer.save(update_fields=["user", "updated_at"])
+    return customer
+
+
+def _customer_insert(
+    *, organization: Organization, phone: str, name: str, user: User | None
+) -> Customer:
+    """One statement that also survives a racing request creating the same customer: on a
+    conflict it answers the stored row, unchanged (no savepoint needed).
+
+    Hand-written because it is on every intake of a new customer; the ORM's
+    ``bulk_create(update_conflicts=...)`` cost several times more CPU for the same SQL.
+    """
+    now = timezone.now()
+    table = Customer._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "  # noqa: S608 - the table name is ours
+            "(created_at, updated_at, organization_id, user_id, name, phone, note) "
+            "VALUES (%s, %s, %s, %s, %s, %s, '') "
+            "ON CONFLICT (organization_id, phone) DO UPDATE SET phone = EXCLUDED.phone "
+            "RETURNING id, user_id, name, note",
+            [now, now, organization.pk, user.pk if user else None, name, phone],
+        )
+        pk, user_id, stored_name, note = cursor.fetchone()
+    customer = Customer(
+        pk=pk,
+        organization=organization,
+        user_id=user_id,
+        name=stored_name,
+        phone=phone,
+        note=note,
+        created_at=now,  # the stored times when a racing request won, a moment earlier
+        updated_at=now,
+    )
+    customer._state.adding = False
+    customer._state.db = connection.alias
     return customer
 
 

@@ -230,6 +230,73 @@ def test_idempotency_key_makes_one_order(world, agent):
     assert world.org.customers.get(phone="+8613800138000").addresses.count() == 1
 
 
+def test_a_retry_after_the_first_order_committed_answers_it_and_leaves_nothing_behind(world, agent):
+    # given an order made with a key, then other orders (the day's count moves on)
+    staff = client_for(agent)
+    first = staff.post(
+        "/api/v1/work-orders/", create_payload(world), format="json", HTTP_IDEMPOTENCY_KEY="k-9"
+    ).json()
+    staff.post("/api/v1/work-orders/", create_payload(world), format="json")
+    events = WorkOrderEvent.objects.count()
+    # when the first request is retried with another customer's details
+    retry = staff.post(
+        "/api/v1/work-orders/",
+        create_payload(world, customer={"name": "新客户", "phone": "13900139000"}),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-9",
+    )
+    # then the first order answers, and the retry wrote nothing: no customer, address,
+    # event or number of its own
+    assert retry.status_code == 200
+    assert retry.json()["number"] == first["number"]
+    assert not world.org.customers.filter(phone="+8613900139000").exists()
+    assert WorkOrderEvent.objects.count() == events
+    assert WorkOrder.objects.filter(organization=world.org).count() == 2
+    third = staff.post("/api/v1/work-orders/", create_payload(world), format="json").json()
+    assert int(third["number"][-4:]) == int(first["number"][-4:]) + 2
+
+
+def test_intake_finds_a_known_customer_and_creates_a_new_one_once(world, agent):
+    # given a customer the organisation knows under another name
+    staff = client_for(agent)
+    known = world.org.customers.create(name="王秀英", phone="+8613800138000")
+    # when an agent reports for the same number with a different name, and for a new number
+    staff.post("/api/v1/work-orders/", create_payload(world), format="json")
+    staff.post(
+        "/api/v1/work-orders/",
+        create_payload(world, customer={"name": "李先生", "phone": "139 0013 9000"}),
+        format="json",
+    )
+    staff.post(
+        "/api/v1/work-orders/",
+        create_payload(world, customer={"name": "李", "phone": "13900139000"}),
+        format="json",
+    )
+    # then the known customer kept the stored name, and the new one exists once
+    orders = WorkOrder.objects.filter(organization=world.org).order_by("pk")
+    assert orders[0].customer_id == known.pk
+    known.refresh_from_db()
+    assert known.name == "王秀英"
+    new = world.org.customers.get(phone="+8613900139000")
+    assert (new.name, orders[1].customer_id, orders[2].customer_id) == ("李先生", new.pk, new.pk)
+
+
+def test_the_customer_insert_survives_a_racing_insert_of_the_same_number(world):
+    # given another request stored the customer between our read and our insert
+    from shouhou.workorders.services import _customer_insert
+
+    stored = world.org.customers.create(name="先到的", phone="+8613700137000")
+    # when our insert runs for the same number
+    customer = _customer_insert(
+        organization=world.org, phone="+8613700137000", name="后到的", user=None
+    )
+    # then it answers the stored row, unchanged, and no second row exists
+    assert (customer.pk, customer.name) == (stored.pk, "先到的")
+    assert world.org.customers.filter(phone="+8613700137000").count() == 1
+    stored.refresh_from_db()
+    assert stored.name == "先到的"
+
+
 def test_illegal_transition_answers_409_with_a_readable_message(world, agent):
     staff = client_for(agent)
     number = staff.post("/api/v1/work-orders/", create_payload(world), format="json").json()[

@@ -26,7 +26,9 @@ from shouhou.workorders.choices import (
 
 
 class WorkOrderNumberSequence(models.Model):
-    """The last work-order number handed out per day; bumped with an atomic upsert."""
+    """Per day: on SQLite the last work-order number handed out (an atomic upsert bumps it);
+    on PostgreSQL a mark that the day's sequence was restarted ahead of time (``last`` 0), the
+    count itself living in a sequence (``services.workorder_number_next``)."""
 
     day = models.CharField(max_length=6, primary_key=True)  # YYMMDD in Asia/Shanghai
     last = models.PositiveIntegerField(default=0)

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
@@ -245,15 +246,16 @@ def test_a_retry_after_the_first_order_committed_answers_it_and_leaves_nothing_b
         format="json",
         HTTP_IDEMPOTENCY_KEY="k-9",
     )
-    # then the first order answers, and the retry wrote nothing: no customer, address,
-    # event or number of its own
+    # then the first order answers, and the retry wrote nothing: no customer, address or
+    # event of its own (on PostgreSQL the number it took is skipped: sequences never go back)
     assert retry.status_code == 200
     assert retry.json()["number"] == first["number"]
     assert not world.org.customers.filter(phone="+8613900139000").exists()
     assert WorkOrderEvent.objects.count() == events
     assert WorkOrder.objects.filter(organization=world.org).count() == 2
     third = staff.post("/api/v1/work-orders/", create_payload(world), format="json").json()
-    assert int(third["number"][-4:]) == int(first["number"][-4:]) + 2
+    skipped = 1 if connection.vendor == "postgresql" else 0
+    assert int(third["number"][-4:]) == int(first["number"][-4:]) + 2 + skipped
 
 
 def test_intake_finds_a_known_customer_and_creates_a_new_one_once(world, agent):

@@ -109,7 +109,11 @@ DATABASE_PREPARE_THRESHOLD = (
     else env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
 )
 DATABASES = {
-    "default": database_from_url(DATABASE_URL, prepare_threshold=DATABASE_PREPARE_THRESHOLD)
+    "default": database_from_url(
+        DATABASE_URL,
+        prepare_threshold=DATABASE_PREPARE_THRESHOLD,
+        health_checks=env_bool("DATABASE_HEALTH_CHECKS", False),
+    )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)

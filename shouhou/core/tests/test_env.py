@@ -181,13 +181,18 @@ def test_postgres_urls_parse(scheme):
         "s3cret",
     )
     assert (config["HOST"], config["PORT"]) == ("db.internal", 6543)
-    assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
+    assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, False)
     assert config["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
 
 
 def test_postgres_prepared_statements_can_be_turned_off_for_a_pooler():
     config = database_from_url("postgres://postgres@127.0.0.1/shouhou", prepare_threshold=None)
     assert config["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": None}
+
+
+def test_postgres_health_checks_can_be_turned_on():
+    config = database_from_url("postgres://postgres@127.0.0.1/shouhou", health_checks=True)
+    assert config["CONN_HEALTH_CHECKS"] is True
 
 
 def test_postgres_url_without_password_or_port():

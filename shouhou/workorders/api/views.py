@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -161,6 +161,32 @@ class WorkOrderViewSet(
                 {"customer": [_("Give the customer's name and mobile number.")]}
             )
         key = request.headers.get("Idempotency-Key", "").strip()[:64] or None
+        try:
+            result = self._create(values, organization, user, key)
+        except IntegrityError:
+            # A repeated key: the whole attempt (customer, address, order) is rolled back, and
+            # the order made first answers. Any other integrity error is a bug: raised again.
+            existing = (
+                services.workorder_for_idempotency_key(organization=organization, key=key)
+                if key
+                else None
+            )
+            if existing is None:
+                raise
+            result = services.IntakeResult(existing, created=False)
+        body = io.WorkOrderCreatedSerializer.represent(result.work_order, request)
+        return Response(
+            body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        )
+
+    def _create(
+        self,
+        values: dict[str, Any],
+        organization: Organization,
+        user: User,
+        key: str | None,
+    ) -> services.IntakeResult:
+        """The writes of a create, in one transaction (``create`` answers a repeated key)."""
         own = {organization.pk}
         with transaction.atomic():
             customer = services.customer_get_or_create(
@@ -203,14 +229,9 @@ class WorkOrderViewSet(
                 preferred_end=values.get("preferred_end"),
                 actor=Actor(user=user, role="agent"),
                 idempotency_key=key,
+                retry_savepoint=False,
             )
-            if not result.created:
-                # The retry must not leave a second address behind.
-                transaction.set_rollback(True)
-        body = io.WorkOrderCreatedSerializer.represent(result.work_order, request)
-        return Response(
-            body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        )
+        return result
 
     # --- helpers -----------------------------------------------------------------------------
 

@@ -283,20 +283,21 @@ def test_intake_finds_a_known_customer_and_creates_a_new_one_once(world, agent):
     assert (new.name, orders[1].customer_id, orders[2].customer_id) == ("李先生", new.pk, new.pk)
 
 
-def test_the_customer_insert_survives_a_racing_insert_of_the_same_number(world):
-    # given another request stored the customer between our read and our insert
-    from shouhou.workorders.services import _customer_insert
+def test_customer_get_or_create_keeps_the_stored_row_and_links_a_login_once(world, customer):
+    from shouhou.workorders.services import customer_get_or_create
 
+    # given a customer stored by another request, without a login
     stored = world.org.customers.create(name="先到的", phone="+8613700137000")
-    # when our insert runs for the same number
-    customer = _customer_insert(
-        organization=world.org, phone="+8613700137000", name="后到的", user=None
+    # when the same number comes again under another name, then with the customer's login
+    again = customer_get_or_create(organization=world.org, phone="+8613700137000", name="后到的")
+    linked = customer_get_or_create(
+        organization=world.org, phone="+8613700137000", name="x", user=customer
     )
-    # then it answers the stored row, unchanged, and no second row exists
-    assert (customer.pk, customer.name) == (stored.pk, "先到的")
+    # then it is the same row, its name unchanged, and the login is linked
+    assert (again.pk, again.name, linked.pk) == (stored.pk, "先到的", stored.pk)
     assert world.org.customers.filter(phone="+8613700137000").count() == 1
     stored.refresh_from_db()
-    assert stored.name == "先到的"
+    assert (stored.name, stored.user_id) == ("先到的", customer.pk)
 
 
 def test_illegal_transition_answers_409_with_a_readable_message(world, agent):
@@ -550,3 +551,41 @@ def test_car_workshop_booking_on_a_platform_through_the_api(db):
     assert rated.status_code == 201
     workshop.refresh_from_db()
     assert str(workshop.rating) == "4.75"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submit_racing_on_postgresql_makes_one_order(world, agent):
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("two requests inside the database at once need PostgreSQL")
+    # given two identical requests with one key, sent at the same moment
+    import threading
+
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, str]] = []
+
+    def submit() -> None:
+        try:
+            staff = client_for(agent)
+            barrier.wait(10)
+            response = staff.post(
+                "/api/v1/work-orders/",
+                create_payload(world),
+                format="json",
+                HTTP_IDEMPOTENCY_KEY="race-1",
+            )
+            answers.append((response.status_code, response.json()["number"]))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    # then one made the order, the other was answered with it, and one address exists
+    assert sorted(code for code, _ in answers) == [200, 201]
+    assert answers[0][1] == answers[1][1]
+    assert WorkOrder.objects.filter(organization=world.org).count() == 1
+    assert world.org.customers.get(phone="+8613800138000").addresses.count() == 1

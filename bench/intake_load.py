@@ -340,8 +340,10 @@ def main() -> None:
             "service_type": service_types[0]["id"],
             "fault_types": [fault["id"] for fault in faults],
         }
-        # warm every worker's connections and code paths
-        asyncio.run(run_load(base, token, catalog, 8, 3, think=(0.0, 0.0)))
+        # warm every worker's connections and code paths (enough clients that each process
+        # and thread has served requests: a cold one spends a second on its first)
+        warm = 4 * arguments.workers * arguments.threads
+        asyncio.run(run_load(base, token, catalog, warm, 4, think=(0.0, 0.0)))
         with psycopg.connect(env["DATABASE_URL"].replace("postgres://", "postgresql://")) as db:
             before = db.execute("SELECT count(*) FROM workorders_workorder").fetchone()[0]
         print(

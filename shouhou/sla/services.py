@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -57,20 +57,40 @@ def _new_clock(
 
 
 def sla_clocks_start(*, work_order: WorkOrder, **_: Any) -> None:
-    """Intake (``hooks.CREATED``): the response and resolution clocks start at submission."""
+    """Intake (``hooks.CREATED``): the response and resolution clocks start at submission.
+
+    One hand-written statement: this runs inside every intake, where the ORM's bulk insert
+    cost several times the CPU of the SQL it sends. A clock that already exists is left
+    alone (``ON CONFLICT DO NOTHING``, like ``ignore_conflicts``)."""
     targets = sla_policy_for(work_order=work_order)
-    SlaClock.objects.bulk_create(
-        [
-            _new_clock(
-                work_order=work_order,
-                target=target,
-                targets=targets,
-                started_at=work_order.submitted_at,
-            )
-            for target in (T.RESPONSE, T.RESOLUTION)
-        ],
-        ignore_conflicts=True,
-    )
+    clocks = [
+        _new_clock(
+            work_order=work_order,
+            target=target,
+            targets=targets,
+            started_at=work_order.submitted_at,
+        )
+        for target in (T.RESPONSE, T.RESOLUTION)
+    ]
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, 0)"] * len(clocks))
+    params: list[Any] = []
+    for clock in clocks:
+        params += [
+            work_order.pk,
+            clock.policy_id,
+            clock.target,
+            clock.target_minutes,
+            clock.started_at,
+            clock.warn_at,
+            clock.due_at,
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SlaClock._meta.db_table} "  # noqa: S608 - the table name is ours
+            "(work_order_id, policy_id, target, target_minutes, started_at, warn_at, due_at, "
+            f"paused_seconds) VALUES {rows} ON CONFLICT (work_order_id, target) DO NOTHING",
+            params,
+        )
 
 
 def _missing_clocks(work_order: WorkOrder, have: set[str]) -> list[SlaClock]:

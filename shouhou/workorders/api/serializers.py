@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
+from shouhou.api.inputs import SharedFields
 from shouhou.core.phone import mask_phone, normalize_phone
 from shouhou.workorders.choices import (
     CUSTOMER_LABELS,
@@ -166,7 +167,7 @@ class SuggestionSerializer(serializers.Serializer[Any]):
     breakdown = serializers.JSONField()
 
 
-class AddressInput(serializers.Serializer[Any]):
+class AddressInput(SharedFields, serializers.Serializer[Any]):
     province = serializers.CharField(max_length=32, required=False, allow_blank=True)
     city = serializers.CharField(max_length=32)
     district = serializers.CharField(max_length=32, required=False, allow_blank=True)
@@ -179,12 +180,14 @@ class AddressInput(serializers.Serializer[Any]):
     )
 
 
-class CustomerInput(serializers.Serializer[Any]):
+class CustomerInput(SharedFields, serializers.Serializer[Any]):
     name = serializers.CharField(max_length=64)
     phone = PhoneField(max_length=32)
 
 
-class WorkOrderCreateInput(serializers.Serializer[Any]):
+class WorkOrderCreateInput(SharedFields, serializers.Serializer[Any]):
+    """The body of a create (the hottest write: its fields are bound once, see SharedFields)."""
+
     organization = serializers.IntegerField(required=False, min_value=1)
     customer = CustomerInput(required=False)
     address = AddressInput(required=False)

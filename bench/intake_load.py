@@ -1,13 +1,14 @@
 """Intake under load (issue 3, item 10) — a benchmark, not a test.
 
-Starts a production-style server (gunicorn, several processes, DEBUG off) on a fresh
-PostgreSQL database with the appliance demo data, then lets N concurrent clients create work
-orders through the API (each waits 1–3 s between requests unless --think says otherwise)
-and prints orders per second, latency percentiles and errors. Every created order is counted
-in the database afterwards.
+Starts a production-style server (granian, the web process of deploy/Procfile: several
+processes, DEBUG off; --server gunicorn for the alternative) on a fresh PostgreSQL database
+with the appliance demo data, then lets N concurrent clients create work orders through the
+API (each waits 1–3 s between requests unless --think says otherwise) and prints orders per
+second, latency percentiles and errors. Every created order is counted in the database
+afterwards.
 
-    .venv/bin/python bench/intake_load.py                 # 300 clients, 60 s
-    .venv/bin/python bench/intake_load.py --clients 300 --seconds 60 --workers 4 --threads 4
+    .venv/bin/python bench/intake_load.py                 # 300 clients, 60 s, 4 x 2
+    .venv/bin/python bench/intake_load.py --server gunicorn --workers 3 --threads 2
 
 Target (issue 3): 0 errors and p99 <= 300 ms with 300 clients on a 2-core machine.
 """
@@ -250,7 +251,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-think", action="store_true", help="no pause between requests")
     parser.add_argument(
         "--think",
@@ -264,7 +265,7 @@ def main() -> None:
         help="task broker of the server: redis (production, REDIS_URL 127.0.0.1:6379) or database",
     )
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn")
+    parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
     arguments = parser.parse_args()
 
     database = "shouhou_bench_intake"
@@ -348,7 +349,7 @@ def main() -> None:
             before = db.execute("SELECT count(*) FROM workorders_workorder").fetchone()[0]
         print(
             f"load: {arguments.clients} clients for {arguments.seconds:.0f} s, "
-            f"think time {think[0]:g}-{think[1]:g} s, gunicorn "
+            f"think time {think[0]:g}-{think[1]:g} s, {arguments.server} "
             f"{arguments.workers} processes x {arguments.threads} threads, tasks on "
             f"{arguments.tasks}",
             flush=True,

@@ -113,6 +113,7 @@ DATABASES = {
         DATABASE_URL,
         prepare_threshold=DATABASE_PREPARE_THRESHOLD,
         health_checks=env_bool("DATABASE_HEALTH_CHECKS", False),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0),
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

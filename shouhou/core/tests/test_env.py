@@ -181,7 +181,7 @@ def test_postgres_urls_parse(scheme):
         "s3cret",
     )
     assert (config["HOST"], config["PORT"]) == ("db.internal", 6543)
-    assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, False)
+    assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (600, False)
     assert config["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
 
 
@@ -190,9 +190,11 @@ def test_postgres_prepared_statements_can_be_turned_off_for_a_pooler():
     assert config["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": None}
 
 
-def test_postgres_health_checks_can_be_turned_on():
-    config = database_from_url("postgres://postgres@127.0.0.1/shouhou", health_checks=True)
-    assert config["CONN_HEALTH_CHECKS"] is True
+def test_postgres_health_checks_and_connection_age_are_settings():
+    config = database_from_url(
+        "postgres://postgres@127.0.0.1/shouhou", health_checks=True, conn_max_age=30
+    )
+    assert (config["CONN_HEALTH_CHECKS"], config["CONN_MAX_AGE"]) == (True, 30)
 
 
 def test_postgres_url_without_password_or_port():

@@ -85,11 +85,11 @@ def database_from_url(
 
     Connections live ``conn_max_age`` seconds (10 minutes: every web thread opening a new
     connection and re-preparing its statements at the same moment showed as a latency spike
-    under load when they lived a minute). ``health_checks`` pings the server before each request's first
-    query: one more round trip per request (measured at 9% of an intake's time under load),
-    so it is off unless asked for; without it, the first request on a connection the server
-    dropped fails once and the connection is replaced (API clients retry safely with their
-    Idempotency-Key).
+    under load when they lived a minute). ``health_checks`` pings the server before each
+    request's first query: one more round trip per request (measured at 9% of an intake's
+    time under load), so it is off unless asked for; without it, the first request on a
+    connection the server dropped fails once and the connection is replaced (API clients
+    retry safely with their Idempotency-Key).
     """
     import dj_database_url
 

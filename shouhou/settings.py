@@ -175,6 +175,11 @@ if TASK_BACKEND == "redis":
     }
 # The scheduler inside each worker ticks this often; jobs have their own periods.
 SCHEDULER_TICK_SECONDS = env_int("SCHEDULER_TICK_SECONDS", 5, minimum=1)
+# A web process gathers committed events this long and enqueues their delivery as one task
+# (0: one task per event, at commit). Worth it with Redis, where a task costs the request.
+EVENT_ENQUEUE_DELAY_MS = env_int(
+    "EVENT_ENQUEUE_DELAY_MS", 250 if TASK_BACKEND == "redis" else 0, minimum=0
+)
 # A worker owns a claimed event delivery this long; after that the sweeper hands it back.
 EVENT_DELIVERY_LEASE_SECONDS = env_int("EVENT_DELIVERY_LEASE_SECONDS", 300, minimum=1)
 # The sweeper re-enqueues outbox work that nobody picked up for this long ...

@@ -34,6 +34,8 @@ console_patterns = (
 )
 
 urlpatterns = [
+    # The API first: it takes the busiest requests (intake), and URLs are tried in order.
+    path("api/v1/", include("shouhou.api.urls")),
     path("", core.home, name="home"),
     path("healthz", core.healthz, name="healthz"),
     path("sw.js", notifications.service_worker, name="service-worker"),
@@ -51,7 +53,6 @@ urlpatterns = [
     path("", include(("shouhou.workorders.urls_customer", "wo_customer"))),
     path("inbox/", include("shouhou.notifications.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("shouhou.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

@@ -20,6 +20,8 @@ from shouhou.webhooks.api import views as webhooks
 from shouhou.workorders.api.views import WorkOrderViewSet
 
 router = DefaultRouter()
+# Work orders first: the busiest routes are matched with the fewest patterns tried.
+router.register("work-orders", WorkOrderViewSet, basename="work-order")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("outlets", OutletViewSet, basename="outlet")
 router.register("categories", catalog.CategoryViewSet, basename="category")
@@ -29,7 +31,6 @@ router.register("service-types", catalog.ServiceTypeViewSet, basename="service-t
 router.register("skills", catalog.SkillViewSet, basename="skill")
 router.register("fault-types", catalog.FaultTypeViewSet, basename="fault-type")
 router.register("price-items", catalog.PriceItemViewSet, basename="price-item")
-router.register("work-orders", WorkOrderViewSet, basename="work-order")
 router.register("offers", dispatch.OfferViewSet, basename="offer")
 router.register("pool", dispatch.PoolViewSet, basename="pool-job")
 router.register("slot-bookings", dispatch_slots.SlotBookingViewSet, basename="slot-booking")

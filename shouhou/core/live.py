@@ -56,6 +56,8 @@ class AsyncSubscription(Protocol):
 class Bus(Protocol):
     def publish(self, channel: str, message: Message) -> None: ...
 
+    def publish_many(self, channels: list[str], message: Message) -> None: ...
+
     def subscribe(self, channels: Iterable[str]) -> Subscription: ...
 
     async def asubscribe(self, channels: Iterable[str]) -> AsyncSubscription: ...
@@ -129,6 +131,10 @@ class MemoryBus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: dict[str, set[Any]] = {}
+
+    def publish_many(self, channels: list[str], message: Message) -> None:
+        for channel in channels:
+            self.publish(channel, message)
 
     def publish(self, channel: str, message: Message) -> None:
         with self._lock:
@@ -275,6 +281,17 @@ class RedisBus:
     def publish(self, channel: str, message: Message) -> None:
         self._client.publish(self.prefix + channel, json.dumps(message, default=str))
 
+    def publish_many(self, channels: list[str], message: Message) -> None:
+        """One serialisation and one round trip for all of ``channels``."""
+        if len(channels) == 1:
+            self.publish(channels[0], message)
+            return
+        data = json.dumps(message, default=str)
+        pipe = self._client.pipeline(transaction=False)
+        for channel in channels:
+            pipe.publish(self.prefix + channel, data)
+        pipe.execute()
+
     def subscribe(self, channels: Iterable[str]) -> _RedisSubscription:
         names = [self.prefix + channel for channel in dict.fromkeys(channels)]
         pubsub = self._client.pubsub()
@@ -329,9 +346,7 @@ def publish(channel: str, message: Message) -> None:
 def publish_many(channels: Iterable[str], message: Message) -> None:
     channels = list(channels)
     try:
-        bus = get_bus()
-        for channel in channels:
-            bus.publish(channel, message)
+        get_bus().publish_many(channels, message)
     except Exception:
         logger.exception("live: publishing to %s failed", channels)
 

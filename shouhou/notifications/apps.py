@@ -9,7 +9,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from shouhou.core.outbox import on_event_published
-        from shouhou.notifications.tasks import enqueue_event_delivery
+        from shouhou.notifications.tasks import event_committed
 
-        on_event_published(enqueue_event_delivery)
+        on_event_published(event_committed)
         import shouhou.notifications.handlers  # noqa: F401  (registers the consumer)

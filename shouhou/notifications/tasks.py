@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
 from functools import partial
 
-from django.db import transaction
+from django.conf import settings
+from django.db import close_old_connections, transaction
 from django_tasks import task
 
 from shouhou.notifications import services
+from shouhou.notifications.enqueue import EventBatcher
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +27,27 @@ def deliver_event(event_id: int) -> dict[str, object]:
     return {"delivered": report.delivered, "failed": report.failed, "skipped": report.skipped}
 
 
+@task()
+def deliver_events(event_ids: list[int]) -> dict[str, object]:
+    """``deliver_event`` for each of a batch gathered by the web process (notifications.enqueue).
+
+    One event's failure does not stop the others: each schedules its own retry, and an
+    unexpected error leaves that event to the sweeper.
+    """
+    totals: dict[str, list[str]] = {"delivered": [], "failed": [], "skipped": []}
+    errors = 0
+    for event_id in event_ids:
+        try:
+            report = deliver_event.call(event_id)
+        except Exception:
+            errors += 1
+            logger.exception("Delivering event %s failed; the sweeper will retry", event_id)
+            continue
+        for name in totals:
+            totals[name] += report[name]  # type: ignore[arg-type]
+    return {"events": len(event_ids), "errors": errors, **totals}
+
+
 def enqueue_event_delivery(event_id: int, *, run_after: dt.datetime | None = None) -> None:
     """Enqueue ``deliver_event`` (deferred when the backend can; else the sweeper retries)."""
     scheduled = deliver_event
@@ -32,6 +56,36 @@ def enqueue_event_delivery(event_id: int, *, run_after: dt.datetime | None = Non
             return
         scheduled = deliver_event.using(run_after=run_after)
     scheduled.enqueue(event_id)
+
+
+def enqueue_event_deliveries(event_ids: list[int]) -> None:
+    """One ``deliver_events`` task for a batch (called on the batcher's thread)."""
+    try:
+        deliver_events.enqueue(event_ids)
+    finally:
+        # This thread outlives requests, which is where Django otherwise closes connections:
+        # a backend that writes to the database must not keep one open here forever.
+        close_old_connections()
+
+
+_batcher: EventBatcher | None = None
+_batcher_lock = threading.Lock()
+
+
+def event_committed(event_id: int) -> None:
+    """The outbox hook: enqueue the event's delivery now, or gather it into a batch
+    (``EVENT_ENQUEUE_DELAY_MS``, docs/notifications.md)."""
+    global _batcher
+    delay = settings.EVENT_ENQUEUE_DELAY_MS / 1000
+    if delay <= 0:
+        enqueue_event_delivery(event_id)
+        return
+    if _batcher is None:
+        with _batcher_lock:
+            if _batcher is None:
+                _batcher = EventBatcher(enqueue_event_deliveries, delay=delay)
+    _batcher.delay = delay
+    _batcher.add(event_id)
 
 
 def sweep_outbox() -> int:

@@ -40,19 +40,27 @@ _DISPATCH_STEPS = frozenset({S.ACCEPTED, S.ASSIGNED, S.SCHEDULED})
 TICK_BATCH = 500  # clocks per kind per tick; the next tick takes the rest
 
 
+def _clock_times(
+    targets: Targets, target: str, started_at: dt.datetime
+) -> tuple[int, dt.datetime, dt.datetime]:
+    """A new clock's target minutes, warning time and due time."""
+    minutes = targets.minutes(target)
+    span = dt.timedelta(minutes=minutes)
+    return minutes, started_at + span * targets.warn_at_percent / 100, started_at + span
+
+
 def _new_clock(
     *, work_order: WorkOrder, target: str, targets: Targets, started_at: dt.datetime
 ) -> SlaClock:
-    minutes = targets.minutes(target)
-    span = dt.timedelta(minutes=minutes)
+    minutes, warn_at, due_at = _clock_times(targets, target, started_at)
     return SlaClock(
         work_order=work_order,
         policy_id=targets.policy_id,
         target=target,
         target_minutes=minutes,
         started_at=started_at,
-        warn_at=started_at + span * targets.warn_at_percent / 100,
-        due_at=started_at + span,
+        warn_at=warn_at,
+        due_at=due_at,
     )
 
 
@@ -63,27 +71,13 @@ def sla_clocks_start(*, work_order: WorkOrder, **_: Any) -> None:
     cost several times the CPU of the SQL it sends. A clock that already exists is left
     alone (``ON CONFLICT DO NOTHING``, like ``ignore_conflicts``)."""
     targets = sla_policy_for(work_order=work_order)
-    clocks = [
-        _new_clock(
-            work_order=work_order,
-            target=target,
-            targets=targets,
-            started_at=work_order.submitted_at,
-        )
-        for target in (T.RESPONSE, T.RESOLUTION)
-    ]
-    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, 0)"] * len(clocks))
+    started_at = work_order.submitted_at
+    targets_started = (T.RESPONSE, T.RESOLUTION)
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, 0)"] * len(targets_started))
     params: list[Any] = []
-    for clock in clocks:
-        params += [
-            work_order.pk,
-            clock.policy_id,
-            clock.target,
-            clock.target_minutes,
-            clock.started_at,
-            clock.warn_at,
-            clock.due_at,
-        ]
+    for target in targets_started:  # the values of _new_clock, without a model instance
+        minutes, warn_at, due_at = _clock_times(targets, target, started_at)
+        params += [work_order.pk, targets.policy_id, target, minutes, started_at, warn_at, due_at]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {SlaClock._meta.db_table} "  # noqa: S608 - the table name is ours

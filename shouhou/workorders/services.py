@@ -29,6 +29,7 @@ from shouhou.catalog.models import Brand, FaultType, ProductCategory, ProductMod
 from shouhou.catalog.selectors import fault_type_estimate, fault_type_estimate_range
 from shouhou.core.cache import TtlCache
 from shouhou.core.errors import Conflict, DomainError, RateLimited
+from shouhou.core.inserts import insert
 from shouhou.core.outbox import event_published
 from shouhou.core.sms import send_sms
 from shouhou.core.transactions import service_atomic
@@ -113,17 +114,19 @@ def _event(
     is_internal: bool = False,
     previous_channels: list[str] | None = None,
 ) -> WorkOrderEvent:
-    event = WorkOrderEvent.objects.create(
-        work_order=work_order,
-        type=type,
-        actor=actor.user,
-        actor_role=actor.role,
-        reason=reason[:500],
-        data=data or {},
-        from_status=from_status,
-        to_status=to_status,
-        is_internal=is_internal,
-        created_at=timezone.now(),
+    event = insert(
+        WorkOrderEvent(
+            work_order=work_order,
+            type=type,
+            actor=actor.user,
+            actor_role=actor.role,
+            reason=reason[:500],
+            data=data or {},
+            from_status=from_status,
+            to_status=to_status,
+            is_internal=is_internal,
+            created_at=timezone.now(),
+        )
     )
     event_published(event.pk)  # delivery is enqueued after commit (core.outbox)
     # Live pages hear of it after commit; a rollback publishes nothing (docs/live.md).
@@ -429,7 +432,7 @@ def workorder_create(
         # it, the savepoint undoes this attempt (its number included), and the order made
         # first is answered below, whether it committed long ago or a moment ago.
         with transaction.atomic(savepoint=bool(idempotency_key) and retry_savepoint):
-            work_order = WorkOrder.objects.create(
+            work_order = WorkOrder(
                 number=workorder_number_next(),
                 tracking_token=secrets.token_urlsafe(18),
                 organization=organization,
@@ -465,6 +468,7 @@ def workorder_create(
                 created_by=actor.user,
                 idempotency_key=idempotency_key or None,
             )
+            insert(work_order)
             _event(
                 work_order,
                 EventType.CREATED,

@@ -180,6 +180,22 @@ def test_redis_channels_and_prefixes_are_kept_apart(redis_prefix):
         assert subscription.get(timeout=0.2) is None
 
 
+def test_redis_publish_many_reaches_each_channel_once_with_its_prefix(redis_prefix):
+    bus = RedisBus(REDIS_URL, prefix=redis_prefix)
+    stranger = RedisBus(REDIS_URL, prefix=redis_prefix + "other:")
+    with (
+        bus.subscribe(["org:1"]) as org,
+        bus.subscribe(["tech:7"]) as tech,
+        stranger.subscribe(["org:1"]) as other_site,
+    ):
+        # one message to two channels, sent in one pipeline
+        bus.publish_many(["org:1", "tech:7"], {"id": 5, "order": "WX5"})
+        assert org.get(timeout=5) == {"id": 5, "order": "WX5"}
+        assert tech.get(timeout=5) == {"id": 5, "order": "WX5"}
+        assert org.get(timeout=0.2) is None  # once, not once per channel
+        assert other_site.get(timeout=0.2) is None
+
+
 def test_redis_subscription_times_out_with_none(redis_prefix):
     bus = RedisBus(REDIS_URL, prefix=redis_prefix)
     with bus.subscribe(["tech:1"]) as subscription:

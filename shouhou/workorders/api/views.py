@@ -23,6 +23,7 @@ from shouhou.accounts.models import Organization, Outlet, User
 from shouhou.api.authentication import organization_cached
 from shouhou.catalog.models import Brand, FaultType, ProductCategory, ProductModel, ServiceType
 from shouhou.catalog.selectors import catalog_row
+from shouhou.core.inserts import insert
 from shouhou.core.tenancy import organization_ids_for, sees_everything
 from shouhou.customers.models import Address, Asset
 from shouhou.dispatch.models import Technician
@@ -196,7 +197,7 @@ class WorkOrderViewSet(
             )
             address = None
             if "address" in values:
-                address = Address.objects.create(customer=customer, **values["address"])
+                address = insert(Address(customer=customer, **values["address"]))
             asset = None
             if values.get("asset"):
                 asset = Asset.objects.filter(pk=values["asset"], customer=customer).first()

@@ -34,6 +34,7 @@ class Customer(TimeStampedModel):
         on_delete=models.CASCADE,
         related_name="customers",
         verbose_name=_("organisation"),
+        db_index=False,  # customers_customer_unique_phone leads with it
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

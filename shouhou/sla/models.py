@@ -152,6 +152,7 @@ class SlaClock(models.Model):
         on_delete=models.CASCADE,
         related_name="sla_clocks",
         verbose_name=_("work order"),
+        db_index=False,  # sla_clock_unique leads with it
     )
     policy = models.ForeignKey(
         SlaPolicy,

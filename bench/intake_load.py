@@ -34,6 +34,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 AGENT_PHONE = "+8613800000002"  # the demo agent of the appliance brand
+SLICE_SECONDS = 20
 CHECKPOINTS = "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
 
 
@@ -185,10 +186,10 @@ async def client(
                 ),
                 timeout=30,
             )
-            results.append((time.perf_counter() - started, status))
+            results.append((time.perf_counter() - started, status, started))
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as error:
             connection.close()
-            results.append((time.perf_counter() - started, type(error).__name__))
+            results.append((time.perf_counter() - started, type(error).__name__, started))
         if think[1] > 0:
             await asyncio.sleep(rng.uniform(*think))
     connection.close()
@@ -383,8 +384,8 @@ def main() -> None:
             import redis
 
             redis.Redis.from_url(env["REDIS_URL"]).flushdb()
-    latencies = [latency * 1000 for latency, code in results if code == 201]
-    errors = [code for _latency, code in results if code != 201]
+    latencies = [latency * 1000 for latency, code, _ in results if code == 201]
+    errors = [code for _latency, code, _ in results if code != 201]
     print(
         f"requests: {len(results)}  created: {len(latencies)}  errors: {len(errors)}"
         + (f" {sorted(set(map(str, errors)))}" if errors else "")
@@ -397,6 +398,18 @@ def main() -> None:
             f"latency ms: p50 {statistics.median(latencies):.1f}  "
             f"p90 {percentile(latencies, 0.90):.1f}  p99 {percentile(latencies, 0.99):.1f}  "
             f"max {max(latencies):.1f}"
+        )
+        # The tail over time: p99 of each slice of the run (a slow stretch shows here even
+        # when the whole run's p99 hides it).
+        first = min(start for _, _, start in results)
+        slices: dict[int, list[float]] = {}
+        for latency, code, start in results:
+            if code == 201:
+                slices.setdefault(int((start - first) // SLICE_SECONDS), []).append(latency * 1000)
+        print(
+            f"p99 per {SLICE_SECONDS} s: "
+            + " ".join(f"{percentile(values, 0.99):.0f}" for _, values in sorted(slices.items()))
+            + " ms"
         )
         spent = {name: cpu_after[name] - cpu_before[name] for name in cpu_before}
         print(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models import Model, signals
 from django.db.models.fields import NOT_PROVIDED
 
@@ -84,7 +84,8 @@ def insert(instance: M, *, using: str | None = None) -> M:
             instance.save(force_insert=True, using=alias)
             return instance
         values.append(field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
+    # As save(): an error inside an atomic block marks it for rollback even if caught.
+    with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
         cursor.execute(sql, values)
         (pk,) = cursor.fetchone()
     setattr(instance, meta.pk.attname, meta.pk.to_python(pk))

@@ -1,4 +1,4 @@
-"""Gathering committed events into one delivery task per batch (docs/notifications.md).
+"""Gathering committed events into one delivery task per batch (docs/tasks.md).
 
 Each committed event needs its delivery enqueued. One task per event costs the request that
 wrote it a task object, its serialisation and a Redis transaction (about a tenth of an intake
@@ -17,7 +17,7 @@ import atexit
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +74,7 @@ class EventBatcher:
                 batch, self._pending = self._pending, []
             self._send(batch)
 
-    def _send(self, ids: Iterable[int]) -> None:
-        ids = list(ids)
+    def _send(self, ids: list[int]) -> None:
         for start in range(0, len(ids), self.max_batch):
             chunk = ids[start : start + self.max_batch]
             try:

@@ -74,7 +74,7 @@ _batcher_lock = threading.Lock()
 
 def event_committed(event_id: int) -> None:
     """The outbox hook: enqueue the event's delivery now, or gather it into a batch
-    (``EVENT_ENQUEUE_DELAY_MS``, docs/notifications.md)."""
+    (``EVENT_ENQUEUE_DELAY_MS``, docs/tasks.md)."""
     global _batcher
     delay = settings.EVENT_ENQUEUE_DELAY_MS / 1000
     if delay <= 0:

@@ -125,3 +125,17 @@ def test_an_expression_value_goes_through_save():
     assert Address.objects.get(pk=address.pk).address == "表达式"
     with pytest.raises(ValueError, match=r"F\(\) expressions can only be used to update"):
         insert(Address(customer=customer, city=F("address"), address="x"))
+
+
+def test_a_failed_insert_inside_an_atomic_block_marks_it_for_rollback():
+    from django.db import IntegrityError, transaction
+
+    customer = CustomerFactory()
+    taken = Address.objects.create(customer=customer, city="杭州市", address="x").pk
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            insert(Address(pk=taken, customer=customer, city="杭州市", address="dup"))
+        # as after a failed save(): the block must roll back, nothing more runs in it
+        assert transaction.get_rollback() is True
+    # leaving the block rolled back to its savepoint; the earlier row is untouched
+    assert Address.objects.filter(pk=taken, address="x").exists()
